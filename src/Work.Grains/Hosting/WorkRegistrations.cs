@@ -1,0 +1,26 @@
+using Work.Pipeline;
+
+namespace Work.Hosting;
+
+/// <summary>The handlers and adapters registered through <see cref="IWorkBuilder"/>, one instance per service collection.</summary>
+internal sealed class WorkRegistrations
+{
+    private readonly HashSet<string> _builtIns = new(StringComparer.Ordinal);
+
+    public JobHandlerRegistry Handlers { get; } = new();
+
+    /// <summary>Adapter factories in the order added (first = outermost).</summary>
+    public List<Func<IServiceProvider, JobAdapter>> Adapters { get; } = [];
+
+    /// <summary>Adds a built-in adapter once, however often its Use method is called.</summary>
+    public bool TryAddBuiltIn(string key, Func<IServiceProvider, JobAdapter> factory)
+    {
+        if (!_builtIns.Add(key))
+        {
+            return false;
+        }
+
+        Adapters.Add(factory);
+        return true;
+    }
+}
