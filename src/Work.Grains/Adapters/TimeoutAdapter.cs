@@ -52,6 +52,9 @@ public sealed class TimeoutAdapter : IJobAdapter
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
+            // This continuation can run inside the deadline's own Cancel, before the linked token heard of it:
+            // cancel the handler's token here so it is signalled before the sources are disposed.
+            await linked.CancelAsync();
             context.Status = JobStatus.Timeout;
             context.Error = new TimeoutException($"The execution exceeded its timeout of {timeout}.");
             if (!handler.IsCompleted)

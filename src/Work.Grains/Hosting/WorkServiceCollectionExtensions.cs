@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -32,7 +33,8 @@ public static class WorkServiceCollectionExtensions
             services.TryAddSingleton<WorkInstruments>();
             services.TryAddSingleton<IWorkerFactory, CommonWorkerFactory>();
             services.AddOptions<WorkerOptions>()
-                .BindConfiguration(WorkerOptions.SectionName)
+                .Configure<IServiceProvider>((options, sp) =>
+                    sp.GetService<IConfiguration>()?.GetSection(WorkerOptions.SectionName).Bind(options))
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
         }
