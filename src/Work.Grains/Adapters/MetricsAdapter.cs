@@ -4,7 +4,8 @@ using Work.Pipeline;
 namespace Work.Adapters;
 
 /// <summary>
-/// Records <c>work.job.executions</c>, <c>work.job.duration</c> and <c>work.job.active</c> for every execution, tagged
+/// Records <c>work.job.executions</c>, <c>work.job.duration</c>, <c>work.job.lateness</c> and <c>work.job.active</c> for
+/// every execution, tagged
 /// with handler, queue, job name and final status (and <c>error.type</c> on failures).
 /// </summary>
 public sealed class MetricsAdapter : IJobAdapter
@@ -26,6 +27,8 @@ public sealed class MetricsAdapter : IJobAdapter
         ArgumentNullException.ThrowIfNull(next);
         var tags = WorkInstruments.JobTags(context.Job, context.JobName);
         var start = _time.GetTimestamp();
+        var lateness = context.StartedAt - context.ScheduledAt;
+        _instruments.Lateness.Record(lateness > TimeSpan.Zero ? lateness.TotalSeconds : 0, tags);
         _instruments.Active.Add(1, tags);
         try
         {
