@@ -87,7 +87,7 @@ public sealed class MetricsAdapterTests
         using var lateness = new MetricCollector<double>(workers.Services.GetInstruments().Lateness);
         var worker = await workers.StartAsync();
 
-        await worker.PerformAsync(new Job("late"), new Workers.PerformOptions { ScheduledAt = workers.Time.GetUtcNow() - TimeSpan.FromSeconds(2) });
+        await worker.PerformAsync(new Job("late"), new Work.Workers.PerformOptions { ScheduledAt = workers.Time.GetUtcNow() - TimeSpan.FromSeconds(2) });
 
         Assert.Equal(2.0, Assert.Single(lateness.GetMeasurementSnapshot()).Value, 6);
     }
