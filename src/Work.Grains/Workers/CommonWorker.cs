@@ -227,8 +227,9 @@ public sealed partial class CommonWorker : IWorker
         options ??= new EveryOptions();
         job = WorkDiagnostics.StampTraceContext(job, "schedule");
         var perform = new PerformOptions { JobName = options.JobName };
+        var start = _time.GetUtcNow();
         return StartLoop(JobLoopKind.Every, loop => IntervalLoop.RunAsync(
-            _time, _time.GetUtcNow(), interval, options.RunImmediately, options.Sync, loop,
+            _time, start, interval, options.RunImmediately, options.Sync, loop,
             due => options.Sync
                 ? RunInlineAsync(Request(job, perform, due))
                 : TryAccept(new QueuedExecution(Request(job, perform, due), null))));

@@ -156,11 +156,7 @@ public sealed class ConcurrentJob : IAsyncDisposable
         var token = _stopping.Token;
         try
         {
-            var delay = startAt - _time.GetUtcNow();
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, _time, token);
-            }
+            await _time.DelayUntilAsync(startAt, token);
 
             token.ThrowIfCancellationRequested();
             Interlocked.Increment(ref _started);

@@ -30,7 +30,7 @@ internal static class IntervalLoop
             var now = time.GetUtcNow();
             if (due > now)
             {
-                await Task.Delay(due - now, time, token);
+                await time.DelayUntilAsync(due, token);
                 now = time.GetUtcNow();
             }
 
