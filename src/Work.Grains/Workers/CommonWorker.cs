@@ -364,7 +364,18 @@ public sealed partial class CommonWorker : IWorker
             while (true)
             {
                 await slots.WaitAsync(loop.Token);
-                var (hasItem, item) = await source.ReadAsync(loop.Token);
+                (bool HasItem, object? Item) next;
+                try
+                {
+                    next = await source.ReadAsync(loop.Token);
+                }
+                catch
+                {
+                    slots.Release();
+                    throw;
+                }
+
+                var (hasItem, item) = next;
                 if (!hasItem)
                 {
                     slots.Release();
