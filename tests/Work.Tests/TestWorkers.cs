@@ -90,3 +90,21 @@ internal sealed class CountdownSignal(int count)
 
     public Task WaitAsync() => _done.Task.WaitAsync(Tests.Signal.SafetyBound);
 }
+
+/// <summary>Waits for a condition on the code under test's state, yielding between looks.</summary>
+internal static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, string what)
+    {
+        var deadline = Environment.TickCount64 + (long)Signal.SafetyBound.TotalMilliseconds;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException($"Still waiting for {what}.");
+            }
+
+            await Task.Yield();
+        }
+    }
+}

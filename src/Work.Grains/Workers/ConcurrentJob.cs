@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Work.Pipeline;
 
 namespace Work.Workers;
@@ -26,7 +27,7 @@ public sealed class ConcurrentJob : IAsyncDisposable
     private int _started;
     private int _inFlight;
     private long _executions;
-    private long _skipped;
+    private readonly ConcurrentBag<JobLoop> _loops = [];
     private bool _startCalled;
     private bool _workersDone;
     private Task? _stopTask;
@@ -81,7 +82,7 @@ public sealed class ConcurrentJob : IAsyncDisposable
     public long Executions => Interlocked.Read(ref _executions);
 
     /// <summary>Recurring ticks skipped because no worker was free.</summary>
-    public long SkippedTicks => Interlocked.Read(ref _skipped);
+    public long SkippedTicks => _loops.Sum(loop => loop.SkippedTicks);
 
     /// <summary>Completes when every worker has finished (Once: after its run; Receive: when the source completed) and no execution is in flight.</summary>
     public Task Completion => _completion;
@@ -190,8 +191,8 @@ public sealed class ConcurrentJob : IAsyncDisposable
                 break;
             case PerformWith.Every:
                 var loop = new JobLoop(Name, JobLoopKind.Every, token);
+                _loops.Add(loop);
                 await IntervalLoop.RunAsync(_time, startAt, _interval, _runImmediately, _sync, loop, TryTick);
-                Interlocked.Add(ref _skipped, loop.SkippedTicks);
                 break;
             case PerformWith.Receive:
                 while (true)

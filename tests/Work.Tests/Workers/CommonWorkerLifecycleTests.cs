@@ -140,7 +140,8 @@ public sealed class CommonWorkerLifecycleTests
         workers.FakeTime.Advance(TimeSpan.FromSeconds(30));
         await loop.Completion.Bounded();
 
-        Assert.True(atStop >= 11, $"the 10 accepted jobs and the first tick ran before stop returned ({atStop})");
+        // The 10 accepted jobs ran before stop returned; the loop's first tick may or may not have come first.
+        Assert.InRange(atStop, 10, 11);
         Assert.Equal(atStop, Volatile.Read(ref count));
     }
 

@@ -83,7 +83,8 @@ public sealed class PerformEveryTests
         workers.FakeTime.Advance(s_interval * 3.5);
         releaseFirst.TrySetResult();
         Assert.Equal(start, await runs.Reader.ReadAsync().AsTask().Bounded());
-        await workers.FakeTime.AdvanceUntilAsync(TimeSpan.FromSeconds(1), runs.Reader.WaitToReadAsync().AsTask());
+        await Eventually.TrueAsync(() => loop.NextDueAt == start + (s_interval * 4), "the loop to wait for the next grid point");
+        workers.FakeTime.Advance(s_interval / 2);
 
         Assert.Equal(start + (s_interval * 4), await runs.Reader.ReadAsync().AsTask().Bounded());
         Assert.Equal(3, loop.SkippedTicks);
