@@ -7,6 +7,12 @@ public static class JobStatusExtensions
     public static bool IsError(this JobStatus status) => (int)status >= 400;
 
     /// <summary>
+    /// True for an error that is a failure: 400 and above except <see cref="JobStatus.NoResponse"/>, which a job
+    /// returns on purpose when it had nothing to do. Logs, metrics and traces report failures.
+    /// </summary>
+    public static bool IsFailure(this JobStatus status) => status.IsError() && status != JobStatus.NoResponse;
+
+    /// <summary>
     /// True for the statuses that health checks count as failures: 408, 500 and 503. A 4xx other than 408 is the
     /// caller's fault and says nothing about the health of the service.
     /// </summary>

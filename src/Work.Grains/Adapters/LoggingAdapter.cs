@@ -5,7 +5,7 @@ namespace Work.Adapters;
 
 /// <summary>
 /// Writes one summary line per execution: handler, status, latency, worker and execution id. Successes and no-ops
-/// log at Information, client errors at Warning, server errors (408, 500, 503) at Error with the exception.
+/// (444) log at Information, other client errors at Warning, server errors (408, 500, 503) at Error with the exception.
 /// Argument values are never logged.
 /// </summary>
 public sealed partial class LoggingAdapter : IJobAdapter
@@ -55,9 +55,9 @@ public sealed partial class LoggingAdapter : IJobAdapter
         {
             LogFailed(_logger, context.Error, context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
         }
-        else if (status.IsError())
+        else if (status.IsFailure())
         {
-            LogRejected(_logger, context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt, context.Error?.Message);
+            LogRejected(_logger, context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt, context.Error?.Message ?? "no error given");
         }
         else
         {
@@ -71,7 +71,7 @@ public sealed partial class LoggingAdapter : IJobAdapter
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning,
         Message = "Job {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt}): {Reason}")]
-    private static partial void LogRejected(ILogger logger, string handler, int status, double latencyMs, string worker, string executionId, int attempt, string? reason);
+    private static partial void LogRejected(ILogger logger, string handler, int status, double latencyMs, string worker, string executionId, int attempt, string reason);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error,
         Message = "Job {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt})")]

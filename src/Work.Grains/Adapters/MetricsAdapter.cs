@@ -39,7 +39,7 @@ public sealed class MetricsAdapter : IJobAdapter
             var elapsed = _time.GetElapsedTime(start);
             _instruments.Active.Add(-1, tags);
             tags.Add(WorkDiagnostics.StatusTag, context.Status.ToCode());
-            if (context.Status.IsError())
+            if (context.Status.IsFailure())
             {
                 tags.Add(WorkDiagnostics.ErrorTypeTag, context.Error?.GetType().FullName ?? context.Status.ToCode());
             }

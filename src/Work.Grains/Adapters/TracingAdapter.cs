@@ -49,7 +49,7 @@ public sealed class TracingAdapter : IJobAdapter
             if (activity is not null)
             {
                 activity.SetTag(WorkDiagnostics.StatusTag, (int)context.Status);
-                if (context.Status.IsError())
+                if (context.Status.IsFailure())
                 {
                     activity.SetStatus(ActivityStatusCode.Error, context.Error?.Message);
                     activity.SetTag(WorkDiagnostics.ErrorTypeTag, context.Error?.GetType().FullName ?? context.Status.ToCode());

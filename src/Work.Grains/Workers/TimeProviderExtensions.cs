@@ -9,19 +9,18 @@ internal static class TimeProviderExtensions
     /// </summary>
     public static async Task DelayUntilAsync(this TimeProvider time, DateTimeOffset due, CancellationToken cancellationToken)
     {
-        var delay = due - time.GetUtcNow();
-        if (delay <= TimeSpan.Zero)
+        // Timers may fire a little before the wall clock reaches the due time: wait again for the rest, so a
+        // scheduled run never starts early.
+        for (var delay = due - time.GetUtcNow(); delay > TimeSpan.Zero; delay = due - time.GetUtcNow())
         {
-            return;
-        }
+            var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var timer = time.CreateTimer(static state => ((TaskCompletionSource)state!).TrySetResult(), elapsed, delay, Timeout.InfiniteTimeSpan);
+            if (time.GetUtcNow() >= due)
+            {
+                return;
+            }
 
-        var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var timer = time.CreateTimer(static state => ((TaskCompletionSource)state!).TrySetResult(), elapsed, delay, Timeout.InfiniteTimeSpan);
-        if (time.GetUtcNow() >= due)
-        {
-            return;
+            await elapsed.Task.WaitAsync(cancellationToken);
         }
-
-        await elapsed.Task.WaitAsync(cancellationToken);
     }
 }

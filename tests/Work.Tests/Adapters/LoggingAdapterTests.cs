@@ -87,6 +87,7 @@ public sealed class LoggingAdapterTests
 
         var line = Assert.Single(Summaries(workers));
         Assert.Contains("444", line.Message, StringComparison.Ordinal);
+        Assert.Equal(LogLevel.Information, line.Level);
     }
 
     [Fact]

@@ -39,7 +39,21 @@ public sealed class TracingAdapterTests : IDisposable
         Assert.Equal(ActivityKind.Consumer, span.Kind);
         Assert.Equal("traced", span.GetTagItem(WorkDiagnostics.HandlerTag));
         Assert.Equal(444, span.GetTagItem(WorkDiagnostics.StatusTag));
+        Assert.Equal(ActivityStatusCode.Unset, span.Status);
+    }
+
+    [Fact]
+    public async Task FailedExecutionMarksTheSpanAsError()
+    {
+        await using var workers = new TestWorkers(w => w.UseTracing().AddHandler("boom", _ => throw new InvalidOperationException("boom")));
+        var worker = await workers.StartAsync();
+
+        var execution = await worker.PerformAsync(new Job("boom"));
+
+        var span = Assert.Single(_stopped, a => (string?)a.GetTagItem(WorkDiagnostics.ExecutionIdTag) == execution.ExecutionId);
         Assert.Equal(ActivityStatusCode.Error, span.Status);
+        Assert.Equal("boom", span.StatusDescription);
+        Assert.Equal(typeof(InvalidOperationException).FullName, span.GetTagItem(WorkDiagnostics.ErrorTypeTag));
     }
 
     [Fact]

@@ -26,6 +26,15 @@ public sealed class JobStatusTests
     }
 
     [Fact]
+    public void NoResponseIsAnErrorCodeButNotAFailure()
+    {
+        Assert.True(JobStatus.NoResponse.IsError());
+        Assert.False(JobStatus.NoResponse.IsFailure());
+        Assert.True(JobStatus.BadRequest.IsFailure());
+        Assert.False(JobStatus.Success.IsFailure());
+    }
+
+    [Fact]
     public void ErrorsAreFourHundredAndAbove()
     {
         var errors = Enum.GetValues<JobStatus>().Where(s => s.IsError()).ToArray();
