@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Work.Pipeline;
@@ -10,7 +11,10 @@ namespace Work.Pipeline;
 /// </summary>
 public sealed class JobContext
 {
+    private readonly IServiceProvider? _services;
+    private readonly IServiceScopeFactory? _scopes;
     private Dictionary<string, object?>? _items;
+    private AsyncServiceScope? _scope;
 
     internal JobContext(
         Job job,
@@ -27,7 +31,7 @@ public sealed class JobContext
         Attempt = attempt;
         Worker = worker;
         ScheduledAt = scheduledAt;
-        Services = services;
+        _services = services;
         Logger = logger;
         CancellationToken = cancellationToken;
     }
@@ -59,6 +63,9 @@ public sealed class JobContext
     /// <summary>When the pipeline started.</summary>
     public DateTimeOffset StartedAt { get; internal set; }
 
+    /// <summary>When the execution ended; the default value while it runs.</summary>
+    public DateTimeOffset FinishedAt { get; internal set; }
+
     /// <summary>The outcome; <see cref="JobStatus.Unknown"/> until someone sets it.</summary>
     public JobStatus Status { get; set; } = JobStatus.Unknown;
 
@@ -71,8 +78,19 @@ public sealed class JobContext
     /// </summary>
     public CancellationToken CancellationToken { get; set; }
 
-    /// <summary>The execution's own service scope.</summary>
-    public IServiceProvider Services { get; }
+    internal JobContext(
+        Job job,
+        string executionId,
+        int attempt,
+        string worker,
+        DateTimeOffset scheduledAt,
+        IServiceScopeFactory scopes,
+        ILogger logger,
+        CancellationToken cancellationToken)
+        : this(job, executionId, attempt, worker, scheduledAt, services: null!, logger, cancellationToken) => _scopes = scopes;
+
+    /// <summary>The execution's own service scope, made when first asked for and disposed when the execution ends.</summary>
+    public IServiceProvider Services => _scopes is null ? _services! : (_scope ??= _scopes.CreateAsyncScope()).ServiceProvider;
 
     /// <summary>A logger for the handler, within the execution's log scope.</summary>
     public ILogger Logger { get; }
@@ -115,4 +133,6 @@ public sealed class JobContext
 
     /// <summary>Removes a stored value.</summary>
     public bool Remove(string key) => _items?.Remove(key) ?? false;
+
+    internal ValueTask DisposeScopeAsync() => _scope is { } scope ? scope.DisposeAsync() : ValueTask.CompletedTask;
 }

@@ -58,51 +58,64 @@ internal sealed class JobExecutor
         });
     }
 
-    public async Task<JobExecution> ExecuteAsync(ExecutionRequest request, CancellationToken cancellationToken)
-    {
-        var scope = _scopes.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
-        {
-            var context = new JobContext(
-                request.Job, request.ExecutionId, request.Attempt, _worker, request.ScheduledAt, scope.ServiceProvider, _logger, cancellationToken)
-            {
-                JobName = request.JobName,
-                Item = request.Item,
-                StartedAt = _time.GetUtcNow(),
-            };
-            using (_logger.BeginScope(new ExecutionLogScope(request)))
-            {
-                try
-                {
-                    await _pipeline(context);
-                }
-                catch (Exception ex)
-                {
-                    // An adapter outside recovery threw: the execution still ends with a status.
-                    context.Error = ex;
-                    if (!context.Status.IsError())
-                    {
-                        context.Status = JobStatus.InternalError;
-                    }
-                }
-            }
+    /// <summary>Runs one execution and returns its record.</summary>
+    public async Task<JobExecution> ExecuteAsync(ExecutionRequest request, CancellationToken cancellationToken) =>
+        ToExecution(await RunAsync(request, cancellationToken));
 
-            return new JobExecution
+    /// <summary>Runs one execution and returns its finished context, for callers that keep no record.</summary>
+    public async ValueTask<JobContext> RunAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        var context = new JobContext(
+            request.Job, request.ExecutionId, request.Attempt, _worker, request.ScheduledAt, _scopes, _logger, cancellationToken)
+        {
+            JobName = request.JobName,
+            Item = request.Item,
+            StartedAt = _time.GetUtcNow(),
+        };
+        try
+        {
+            using (_logger.IsEnabled(LogLevel.Critical) ? _logger.BeginScope(new ExecutionLogScope(request)) : null)
             {
-                ExecutionId = request.ExecutionId,
-                Handler = request.Job.Handler,
-                Queue = request.Job.Queue,
-                Attempt = request.Attempt,
-                Status = context.Status == JobStatus.Unknown ? JobStatus.Success : context.Status,
-                Error = context.Error?.Message,
-                ErrorType = context.Error?.GetType().FullName,
-                ScheduledAt = request.ScheduledAt,
-                StartedAt = context.StartedAt,
-                FinishedAt = _time.GetUtcNow(),
-                Worker = _worker,
-            };
+                await _pipeline(context);
+            }
         }
+        catch (Exception ex)
+        {
+            // An adapter outside recovery threw: the execution still ends with a status.
+            context.Error = ex;
+            if (!context.Status.IsError())
+            {
+                context.Status = JobStatus.InternalError;
+            }
+        }
+        finally
+        {
+            await context.DisposeScopeAsync();
+        }
+
+        if (context.Status == JobStatus.Unknown)
+        {
+            context.Status = JobStatus.Success;
+        }
+
+        context.FinishedAt = _time.GetUtcNow();
+        return context;
     }
+
+    private JobExecution ToExecution(JobContext context) => new()
+    {
+        ExecutionId = context.ExecutionId,
+        Handler = context.Handler,
+        Queue = context.Job.Queue,
+        Attempt = context.Attempt,
+        Status = context.Status,
+        Error = context.Error?.Message,
+        ErrorType = context.Error?.GetType().FullName,
+        ScheduledAt = context.ScheduledAt,
+        StartedAt = context.StartedAt,
+        FinishedAt = context.FinishedAt,
+        Worker = _worker,
+    };
 
     /// <summary>The log scope of one execution: job name, handler, execution id and attempt (never argument values).</summary>
     private sealed class ExecutionLogScope(ExecutionRequest request) : IReadOnlyList<KeyValuePair<string, object?>>

@@ -277,7 +277,7 @@ public sealed partial class CommonWorker : IWorker
         var now = _time.GetUtcNow();
         return new ExecutionRequest(
             job,
-            options?.ExecutionId ?? NewExecutionId(now),
+            options?.ExecutionId ?? ExecutionIds.New(now),
             options?.Attempt ?? 1,
             due ?? options?.ScheduledAt ?? now,
             options?.JobName,
@@ -304,8 +304,6 @@ public sealed partial class CommonWorker : IWorker
         }
     }
 
-    private static string NewExecutionId(DateTimeOffset now) => Guid.CreateVersion7(now).ToString("N");
-
     private void EnsureRunning()
     {
         var state = _state;
@@ -320,7 +318,7 @@ public sealed partial class CommonWorker : IWorker
     private JobLoop StartLoop(JobLoopKind kind, Func<JobLoop, Task> body)
     {
         EnsureRunning();
-        var loop = new JobLoop(NewExecutionId(_time.GetUtcNow()), kind, _stopping.Token);
+        var loop = new JobLoop(ExecutionIds.New(_time.GetUtcNow()), kind, _stopping.Token);
         _loops[loop.Id] = loop;
         loop.Run(async l =>
         {
@@ -437,7 +435,7 @@ public sealed partial class CommonWorker : IWorker
                         continue;
                     }
 
-                    await _executor.ExecuteAsync(execution.Request, _stopping.Token);
+                    await _executor.RunAsync(execution.Request, _stopping.Token);
                 }
                 finally
                 {
