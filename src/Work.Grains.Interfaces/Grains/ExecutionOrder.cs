@@ -1,0 +1,26 @@
+namespace Work.Grains;
+
+/// <summary>What a job grain sends an executor: one attempt of one execution.</summary>
+[GenerateSerializer, Immutable, Alias("work.order")]
+public sealed record ExecutionOrder
+{
+    /// <summary>The job grain's name, where the result is reported.</summary>
+    [Id(0)]
+    public required string JobName { get; init; }
+
+    /// <summary>The job, with this execution's args and the trace context it was scheduled under.</summary>
+    [Id(1)]
+    public required Job Job { get; init; }
+
+    /// <summary>The execution id.</summary>
+    [Id(2)]
+    public required string ExecutionId { get; init; }
+
+    /// <summary>The attempt, 1 for the first.</summary>
+    [Id(3)]
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>When it was due.</summary>
+    [Id(4)]
+    public DateTimeOffset ScheduledAt { get; init; }
+}

@@ -1,0 +1,18 @@
+namespace Work.Grains;
+
+/// <summary>
+/// Runs executions on one silo (the key is the silo's address; the grain is placed on that silo). A call only hands
+/// the execution over: the handler runs on the thread pool and the result is reported to the job grain, so no grain
+/// call lasts as long as an execution.
+/// </summary>
+[Alias("work.IJobExecutorGrain")]
+public interface IJobExecutorGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the execution and returns at once. An order already running here is not started twice.</summary>
+    [Alias("Execute")]
+    Task ExecuteAsync(ExecutionOrder order);
+
+    /// <summary>Signals the token of a running execution; false when it is not running here.</summary>
+    [Alias("Cancel")]
+    Task<bool> CancelAsync(string executionId);
+}

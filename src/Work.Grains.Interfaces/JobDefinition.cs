@@ -1,0 +1,99 @@
+namespace Work;
+
+/// <summary>
+/// Everything a named job in the cluster is: the job itself (handler, args, queue, timeout), how many executions may
+/// run at once cluster-wide and how they ramp up, its recurring schedule if any, and its retry and misfire policies.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("work.definition")]
+public sealed record JobDefinition
+{
+    /// <summary>The largest arguments a job may carry: 1 MiB.</summary>
+    public const int MaxArgsBytes = 1 << 20;
+
+    /// <summary>The largest history a job may keep.</summary>
+    public const int MaxHistoryLimit = 10_000;
+
+    /// <summary>Creates a definition of <paramref name="job"/>.</summary>
+    public JobDefinition(Job job) => Job = job;
+
+    /// <summary>The job performed.</summary>
+    [Id(0)]
+    public Job Job { get; init; }
+
+    /// <summary>The most executions at once, across the whole cluster; at least 1.</summary>
+    [Id(1)]
+    public int MaxWorkers { get; init; } = 1;
+
+    /// <summary>After start, one more concurrent execution is allowed every StartInterval (zero: all at once).</summary>
+    [Id(2)]
+    public TimeSpan StartInterval { get; init; }
+
+    /// <summary>The recurring schedule, or null for a job that only runs when performed.</summary>
+    [Id(3)]
+    public EverySchedule? Every { get; init; }
+
+    /// <summary>The retry policy; none by default.</summary>
+    [Id(4)]
+    public RetryPolicy Retry { get; init; } = RetryPolicy.None;
+
+    /// <summary>What happens to recurring due times missed while the job's silo was down.</summary>
+    [Id(5)]
+    public MisfirePolicy Misfire { get; init; } = MisfirePolicy.FireOnce;
+
+    /// <summary>How many finished executions the job keeps; 100 by default.</summary>
+    [Id(6)]
+    public int HistoryLimit { get; init; } = 100;
+
+    /// <summary>Every problem with the definition, empty when it is valid. Handler registration is checked by the silo.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var failures = new List<string>();
+        if (Job is null)
+        {
+            failures.Add("Job is required.");
+            return failures;
+        }
+
+        try
+        {
+            Job.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            failures.Add(ex.Message.Split(" (Parameter", 2)[0]);
+        }
+
+        if (Job.Args is { } args && args.SizeInBytes > MaxArgsBytes)
+        {
+            failures.Add($"Job.Args are {args.SizeInBytes} bytes; the limit is {MaxArgsBytes} bytes (1 MiB).");
+        }
+
+        if (MaxWorkers < 1)
+        {
+            failures.Add($"MaxWorkers must be at least 1; it is {MaxWorkers}.");
+        }
+
+        if (StartInterval < TimeSpan.Zero)
+        {
+            failures.Add($"StartInterval must not be negative; it is {StartInterval}.");
+        }
+
+        if (Every is { } every && every.Interval <= TimeSpan.Zero)
+        {
+            failures.Add($"Every.Interval must be positive; it is {every.Interval}.");
+        }
+
+        if (!Enum.IsDefined(Misfire))
+        {
+            failures.Add($"Misfire must be FireOnce or Skip; it is {(int)Misfire}.");
+        }
+
+        if (HistoryLimit < 0 || HistoryLimit > MaxHistoryLimit)
+        {
+            failures.Add($"HistoryLimit must be between 0 and {MaxHistoryLimit}; it is {HistoryLimit}.");
+        }
+
+        failures.AddRange(Retry?.Validate() ?? ["Retry must not be null; use RetryPolicy.None."]);
+        return failures;
+    }
+}

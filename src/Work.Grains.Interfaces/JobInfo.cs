@@ -1,0 +1,46 @@
+namespace Work;
+
+/// <summary>What a job grain reports about itself.</summary>
+[GenerateSerializer, Immutable, Alias("work.job-info")]
+public sealed record JobInfo
+{
+    /// <summary>The job's name.</summary>
+    [Id(0)]
+    public required string Name { get; init; }
+
+    /// <summary>The definition, or null when the job is not defined.</summary>
+    [Id(1)]
+    public JobDefinition? Definition { get; init; }
+
+    /// <summary>True between Start and Stop.</summary>
+    [Id(2)]
+    public bool Started { get; init; }
+
+    /// <summary>Executions running now, across the cluster.</summary>
+    [Id(3)]
+    public int RunningWorkers { get; init; }
+
+    /// <summary>How many executions the ramp allows at once now (at most MaxWorkers).</summary>
+    [Id(4)]
+    public int AllowedWorkers { get; init; }
+
+    /// <summary>Executions accepted and waiting: for their due time, a retry, or a free worker.</summary>
+    [Id(5)]
+    public int Pending { get; init; }
+
+    /// <summary>The next due times, earliest first (at most 10).</summary>
+    [Id(6)]
+    public IReadOnlyList<DateTimeOffset> NextDueTimes { get; init; } = [];
+
+    /// <summary>Executions finished since the job was defined (every attempt counts).</summary>
+    [Id(7)]
+    public long Finished { get; init; }
+
+    /// <summary>Recurring ticks skipped (sync overlap, no free worker, or the Skip misfire policy).</summary>
+    [Id(8)]
+    public long SkippedTicks { get; init; }
+
+    /// <summary>Attempts whose executor went away without reporting (their lease ran out).</summary>
+    [Id(9)]
+    public long Lost { get; init; }
+}

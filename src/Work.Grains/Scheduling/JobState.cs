@@ -1,0 +1,124 @@
+namespace Work.Scheduling;
+
+/// <summary>The durable state of one job grain.</summary>
+[GenerateSerializer, Alias("work.job-state")]
+public sealed class JobState
+{
+    /// <summary>The definition, null until defined.</summary>
+    [Id(0)]
+    public JobDefinition? Definition { get; set; }
+
+    /// <summary>True between Start and Stop.</summary>
+    [Id(1)]
+    public bool Started { get; set; }
+
+    /// <summary>When the job was last started (the ramp counts from here).</summary>
+    [Id(2)]
+    public DateTimeOffset StartedAt { get; set; }
+
+    /// <summary>Accepted executions not yet dispatched, earliest due first.</summary>
+    [Id(3)]
+    public List<PendingRun> Pending { get; set; } = [];
+
+    /// <summary>The recurring schedule while it runs.</summary>
+    [Id(4)]
+    public RecurringRun? Recurring { get; set; }
+
+    /// <summary>Attempts handed to executors and not yet reported, by execution id.</summary>
+    [Id(5)]
+    public Dictionary<string, InFlightRun> InFlight { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Finished attempts, oldest first, at most the definition's HistoryLimit.</summary>
+    [Id(6)]
+    public List<JobExecution> History { get; set; } = [];
+
+    /// <summary>Attempts finished since the job was defined.</summary>
+    [Id(7)]
+    public long Finished { get; set; }
+
+    /// <summary>Recurring ticks not run.</summary>
+    [Id(8)]
+    public long SkippedTicks { get; set; }
+
+    /// <summary>Attempts whose lease ran out.</summary>
+    [Id(9)]
+    public long Lost { get; set; }
+}
+
+/// <summary>An accepted execution waiting for its due time or a free worker.</summary>
+[GenerateSerializer, Immutable, Alias("work.pending")]
+public sealed record PendingRun
+{
+    /// <summary>The execution id.</summary>
+    [Id(0)]
+    public required string ExecutionId { get; init; }
+
+    /// <summary>The attempt this run is.</summary>
+    [Id(1)]
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>When it is due.</summary>
+    [Id(2)]
+    public DateTimeOffset DueAt { get; init; }
+
+    /// <summary>Args for this execution, or null for the definition's.</summary>
+    [Id(3)]
+    public JobArgs? Args { get; init; }
+
+    /// <summary>The trace context it was scheduled under.</summary>
+    [Id(4)]
+    public string? TraceParent { get; init; }
+
+    /// <summary>The W3C tracestate that goes with <see cref="TraceParent"/>.</summary>
+    [Id(5)]
+    public string? TraceState { get; init; }
+
+    /// <summary>True for a recurring tick.</summary>
+    [Id(6)]
+    public bool Recurring { get; init; }
+}
+
+/// <summary>An attempt handed to an executor.</summary>
+[GenerateSerializer, Immutable, Alias("work.in-flight")]
+public sealed record InFlightRun
+{
+    /// <summary>What was pending.</summary>
+    [Id(0)]
+    public required PendingRun Run { get; init; }
+
+    /// <summary>The executor it went to.</summary>
+    [Id(1)]
+    public required string Executor { get; init; }
+
+    /// <summary>When it was handed over.</summary>
+    [Id(2)]
+    public DateTimeOffset DispatchedAt { get; init; }
+
+    /// <summary>When it counts as lost unless the executor reports or renews first.</summary>
+    [Id(3)]
+    public DateTimeOffset LeaseUntil { get; init; }
+
+    /// <summary>True once cancelled: it keeps its slot until reported, and is not retried.</summary>
+    [Id(4)]
+    public bool Cancelled { get; init; }
+}
+
+/// <summary>A running recurring schedule: grid point k is due at <c>Origin + k × Interval</c>.</summary>
+[GenerateSerializer, Immutable, Alias("work.recurring")]
+public sealed record RecurringRun
+{
+    /// <summary>The schedule.</summary>
+    [Id(0)]
+    public required EverySchedule Schedule { get; init; }
+
+    /// <summary>Grid point 0.</summary>
+    [Id(1)]
+    public DateTimeOffset Origin { get; init; }
+
+    /// <summary>The next grid point to run.</summary>
+    [Id(2)]
+    public long Next { get; init; }
+
+    /// <summary>The due time of grid point <paramref name="k"/>.</summary>
+    public DateTimeOffset DueAt(long k) => Origin + (Schedule.Interval * k);
+}
