@@ -32,6 +32,12 @@ public static class WorkDiagnostics
     /// <summary>Span tag: the attempt number.</summary>
     public const string AttemptTag = "work.execution.attempt";
 
+    /// <summary>Tag: the grain interface of a call.</summary>
+    public const string GrainInterfaceTag = "work.grain.interface";
+
+    /// <summary>Tag: the grain method of a call.</summary>
+    public const string GrainMethodTag = "work.grain.method";
+
     /// <summary>Tag: the type of error, on failures only (OpenTelemetry's <c>error.type</c>).</summary>
     public const string ErrorTypeTag = "error.type";
 
@@ -58,6 +64,21 @@ public static class WorkDiagnostics
         return current is null || current.IdFormat != ActivityIdFormat.W3C
             ? job
             : job with { TraceParent = current.Id, TraceState = current.TraceStateString };
+    }
+
+    /// <summary>
+    /// Starts the producer span for scheduling a run of <paramref name="handler"/> in job <paramref name="jobName"/>
+    /// and returns its W3C trace context to store with the run (or the current one when nothing listens).
+    /// </summary>
+    public static (string? TraceParent, string? TraceState) CaptureTraceContext(string operation, string jobName, string handler)
+    {
+        using var activity = Source.HasListeners()
+            ? Source.StartActivity($"{operation} {jobName}", ActivityKind.Producer)
+            : null;
+        activity?.SetTag(JobNameTag, jobName);
+        activity?.SetTag(HandlerTag, handler);
+        var current = activity ?? Activity.Current;
+        return current is null || current.IdFormat != ActivityIdFormat.W3C ? (null, null) : (current.Id, current.TraceStateString);
     }
 
     /// <summary>The trace context a job carries, if it carries a valid one.</summary>

@@ -26,6 +26,11 @@ public sealed class WorkInstruments
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 60] });
         Abandoned = meter.CreateCounter<long>(
             "work.job.abandoned", "{execution}", "Handlers still running after their execution ended at its timeout.");
+        GrainCalls = meter.CreateCounter<long>(
+            "work.grain.calls", "{call}", "Calls to the job and executor grains, by interface, method and outcome.");
+        GrainCallDuration = meter.CreateHistogram<double>(
+            "work.grain.call.duration", "s", "How long calls to the job and executor grains took.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5] });
         SkippedTicks = meter.CreateCounter<long>(
             "work.job.skipped_ticks", "{tick}", "Recurring ticks skipped because the previous run had not finished or no worker was free.");
     }
@@ -44,6 +49,12 @@ public sealed class WorkInstruments
 
     /// <summary>work.job.abandoned: handlers that ignored their timeout.</summary>
     public Counter<long> Abandoned { get; }
+
+    /// <summary>work.grain.calls: grain calls to the scheduler's grains.</summary>
+    public Counter<long> GrainCalls { get; }
+
+    /// <summary>work.grain.call.duration: their duration in seconds.</summary>
+    public Histogram<double> GrainCallDuration { get; }
 
     /// <summary>work.job.skipped_ticks: recurring ticks not run.</summary>
     public Counter<long> SkippedTicks { get; }

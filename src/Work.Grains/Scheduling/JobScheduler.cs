@@ -9,12 +9,21 @@ namespace Work.Scheduling;
 /// </summary>
 internal sealed class JobScheduler
 {
+    /// <summary>The error type of an attempt whose executor went away without reporting.</summary>
+    public const string LeaseExpired = "Work.LeaseExpired";
+
+    /// <summary>The error type of an execution cancelled before it ran.</summary>
+    public const string CancelledBeforeRun = "Work.Cancelled";
+
     private readonly TimeProvider _time;
     private readonly Func<double> _random;
     private readonly TimeSpan _misfireThreshold;
+    private readonly int _lostRedeliveries;
 
-    public JobScheduler(string name, JobState state, TimeProvider time, Func<double>? random = null, TimeSpan? misfireThreshold = null)
+    public JobScheduler(
+        string name, JobState state, TimeProvider time, Func<double>? random = null, TimeSpan? misfireThreshold = null, int lostRedeliveries = 2)
     {
+        _lostRedeliveries = lostRedeliveries;
         Name = name;
         State = state;
         _time = time;
@@ -339,7 +348,7 @@ internal sealed class JobScheduler
                 Attempt = inFlight.Run.Attempt,
                 Status = JobStatus.Unavailable,
                 Error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.",
-                ErrorType = "Work.LeaseExpired",
+                ErrorType = LeaseExpired,
                 ScheduledAt = inFlight.Run.DueAt,
                 StartedAt = inFlight.DispatchedAt,
                 FinishedAt = now,
@@ -353,7 +362,11 @@ internal sealed class JobScheduler
         var definition = Definition;
         AddHistory(execution, definition.HistoryLimit);
         State.Finished++;
-        if (!inFlight.Cancelled && State.Started && definition.Retry.ShouldRetry(execution.Status, execution.Attempt))
+        // A lost attempt may have run or not: it is run again (an identifiable duplicate at worst) beyond the retry policy.
+        var lost = execution.ErrorType == LeaseExpired;
+        var again = definition.Retry.ShouldRetry(execution.Status, execution.Attempt)
+            || (lost && execution.Attempt < definition.Retry.MaxAttempts + _lostRedeliveries);
+        if (!inFlight.Cancelled && State.Started && again)
         {
             var next = execution.Attempt + 1;
             Insert(inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + definition.Retry.DelayBefore(next, _random()) });
@@ -382,7 +395,7 @@ internal sealed class JobScheduler
                 Attempt = run.Attempt,
                 Status = JobStatus.NoResponse,
                 Error = "Cancelled before it ran.",
-                ErrorType = "Work.Cancelled",
+                ErrorType = CancelledBeforeRun,
                 ScheduledAt = run.DueAt,
                 StartedAt = now,
                 FinishedAt = now,

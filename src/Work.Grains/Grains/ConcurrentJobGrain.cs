@@ -1,0 +1,407 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Work.Diagnostics;
+using Work.Hosting;
+using Work.Scheduling;
+
+namespace Work.Grains;
+
+/// <summary>
+/// A named job in the cluster. Thin: the rules live in <see cref="JobScheduler"/>; this grain keeps the state durable
+/// (one write for everything that happened at once), fires one grain timer at the earliest due time, holds a reminder
+/// while anything is scheduled so it is reactivated after its silo dies, and hands due runs to executors spread
+/// over the live silos.
+/// </summary>
+[Reentrant]
+internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, IRemindable
+{
+    private const string ReminderName = "work.job";
+    private static readonly TimeSpan s_maxWait = TimeSpan.FromSeconds(20);
+
+    private readonly IPersistentState<JobState> _state;
+    private readonly TimeProvider _time;
+    private readonly IClusterMembershipService _membership;
+    private readonly ExecutionEngine _engine;
+    private readonly WorkClusterOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, List<TaskCompletionSource<JobExecution>>> _waiters = new(StringComparer.Ordinal);
+    private JobScheduler _scheduler = null!;
+    private IGrainTimer? _timer;
+    private bool _reminderRegistered;
+    private bool _writing;
+    private TaskCompletionSource? _nextWrite;
+    private int _nextExecutor;
+
+    public ConcurrentJobGrain(
+        [PersistentState("job", WorkClusterOptions.StorageName)] IPersistentState<JobState> state,
+        TimeProvider time,
+        IClusterMembershipService membership,
+        ExecutionEngine engine,
+        IOptions<WorkClusterOptions> options,
+        ILogger<ConcurrentJobGrain> logger)
+    {
+        _state = state;
+        _time = time;
+        _membership = membership;
+        _engine = engine;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private string Name => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries);
+        _timer = this.RegisterGrainTimer(
+            static (grain, _) => grain.PumpAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
+        _reminderRegistered = await this.GetReminder(ReminderName, cancellationToken) is not null;
+        if (_state.RecordExists)
+        {
+            LogActivated(_logger, Name, _state.State.Pending.Count, _state.State.InFlight.Count, _state.State.Recurring is not null);
+        }
+
+        // Due times that passed while the job was not active are handled now (misfire policy for recurring ticks).
+        await PumpAsync();
+    }
+
+    public async Task DefineAsync(JobDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("A job needs a name; the grain key is empty.");
+        }
+
+        if (definition.Job is { Handler: { } handler } && !string.IsNullOrWhiteSpace(handler) && !_engine.Handlers.Contains(handler))
+        {
+            throw new ArgumentException(new Pipeline.JobHandlerNotFoundException(handler, _engine.Handlers.Names).Message + $" Job '{Name}' was not defined.");
+        }
+
+        _scheduler.Define(definition);
+        await GrainFactory.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).AddAsync(Name);
+        await CommitAsync([]);
+    }
+
+    public async Task StartAsync()
+    {
+        _scheduler.Start();
+        await CommitAsync([]);
+    }
+
+    public async Task StopAsync()
+    {
+        var cancelled = new List<JobExecution>();
+        var running = _scheduler.Stop(cancelled);
+        await CommitAsync(cancelled);
+        await SignalAsync(running);
+    }
+
+    public async Task<string> EnqueueAsync(JobArgs? args = null) => await AcceptAsync(_time.GetUtcNow(), args, "enqueue");
+
+    public async Task<string> PerformAtAsync(DateTimeOffset time, JobArgs? args = null)
+    {
+        if (time == default)
+        {
+            throw new ArgumentException("PerformAt needs a time; the default DateTimeOffset is not one.", nameof(time));
+        }
+
+        return await AcceptAsync(time, args, "schedule");
+    }
+
+    public async Task<string> PerformInAsync(TimeSpan delay, JobArgs? args = null)
+    {
+        if (delay <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, "PerformIn needs a positive delay.");
+        }
+
+        return await AcceptAsync(_time.GetUtcNow() + delay, args, "schedule");
+    }
+
+    public async Task PerformEveryAsync(TimeSpan interval, bool sync = false)
+    {
+        _scheduler.SetEvery(new EverySchedule { Interval = interval, Sync = sync });
+        await CommitAsync([]);
+    }
+
+    public async Task<JobExecution?> WaitAsync(string executionId, TimeSpan maxWait)
+    {
+        if (!_scheduler.IsActive(executionId))
+        {
+            return _scheduler.LastRecord(executionId)
+                ?? throw new KeyNotFoundException($"Job '{Name}' has no execution '{executionId}' pending, running or in its history.");
+        }
+
+        var waiter = new TaskCompletionSource<JobExecution>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_waiters.TryGetValue(executionId, out var list))
+        {
+            _waiters[executionId] = list = [];
+        }
+
+        list.Add(waiter);
+        try
+        {
+            var wait = maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait > s_maxWait ? s_maxWait : maxWait;
+            return await waiter.Task.WaitAsync(wait, _time);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+        finally
+        {
+            if (_waiters.TryGetValue(executionId, out var remaining) && remaining.Remove(waiter) && remaining.Count == 0)
+            {
+                _waiters.Remove(executionId);
+            }
+        }
+    }
+
+    public async Task<int> CancelAsync(string? executionId = null)
+    {
+        var cancelled = new List<JobExecution>();
+        var running = _scheduler.Cancel(executionId, cancelled);
+        await CommitAsync(cancelled);
+        await SignalAsync(running);
+        return cancelled.Count + running.Count;
+    }
+
+    public Task<JobInfo> GetInfoAsync() => Task.FromResult(_scheduler.Info(_time.GetUtcNow()));
+
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20)
+    {
+        var history = _state.State.History;
+        IReadOnlyList<JobExecution> newest = history.Skip(Math.Max(0, history.Count - Math.Max(0, count))).Reverse().ToList();
+        return Task.FromResult(newest);
+    }
+
+    public async Task ReportAsync(JobExecution execution)
+    {
+        ArgumentNullException.ThrowIfNull(execution);
+        var finished = new List<JobExecution>();
+        if (!_scheduler.Report(execution, finished))
+        {
+            LogIgnoredReport(_logger, Name, execution.ExecutionId, execution.Attempt, execution.Worker);
+            return;
+        }
+
+        await CommitAsync(finished);
+    }
+
+    public Task RenewLeasesAsync(IReadOnlyList<string> executionIds)
+    {
+        _scheduler.Renew(executionIds, _time.GetUtcNow(), _options.LeaseDuration);
+        Arm();
+        return Task.CompletedTask;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => PumpAsync();
+
+    private async Task<string> AcceptAsync(DateTimeOffset due, JobArgs? args, string operation)
+    {
+        var handler = _scheduler.Definition.Job.Handler;
+        var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(operation, Name, handler);
+        var run = _scheduler.Accept(due, args, traceParent, traceState);
+        await CommitAsync([]);
+        return run.ExecutionId;
+    }
+
+    /// <summary>Makes what just changed durable, then dispatches what is due and re-arms the timer.</summary>
+    private async Task CommitAsync(List<JobExecution> finished)
+    {
+        Complete(finished);
+        await SaveAsync();
+        await PumpAsync();
+    }
+
+    private async Task PumpAsync()
+    {
+        var now = _time.GetUtcNow();
+        var finished = new List<JobExecution>();
+        var due = _scheduler.TakeDue(now, finished);
+        List<(Scheduling.PendingRun Run, string Executor)>? orders = null;
+        if (due.Count > 0)
+        {
+            orders = new(due.Count);
+            var silos = ActiveSilos();
+            var load = _state.State.InFlight.Values.GroupBy(f => f.Executor).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var run in due)
+            {
+                var executor = PickExecutor(silos, load);
+                _scheduler.Dispatched(run, executor, now, _options.LeaseDuration);
+                orders.Add((run, executor));
+            }
+        }
+
+        Complete(finished);
+        if (orders is not null || finished.Count > 0)
+        {
+            await SaveAsync();
+        }
+
+        Arm();
+        await EnsureReminderAsync();
+        if (orders is not null)
+        {
+            await Task.WhenAll(orders.Select(o => SendAsync(o.Run, o.Executor)));
+        }
+    }
+
+    private async Task SendAsync(Scheduling.PendingRun run, string executor)
+    {
+        var job = _scheduler.Definition.Job;
+        var order = new ExecutionOrder
+        {
+            JobName = Name,
+            Job = job with { Args = run.Args ?? job.Args, TraceParent = run.TraceParent, TraceState = run.TraceState },
+            ExecutionId = run.ExecutionId,
+            Attempt = run.Attempt,
+            ScheduledAt = run.DueAt,
+        };
+        try
+        {
+            await GrainFactory.GetGrain<IJobExecutorGrain>(executor).ExecuteAsync(order);
+        }
+        catch (Exception ex)
+        {
+            // The executor's silo is going away: the run goes back to pending and is dispatched again.
+            LogDispatchFailed(_logger, ex, Name, run.ExecutionId, executor);
+            _scheduler.Undispatched(run);
+            await SaveAsync();
+            Arm();
+        }
+    }
+
+    private async Task SignalAsync(IReadOnlyList<InFlightRun> running)
+    {
+        await Task.WhenAll(running.Select(async r =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IJobExecutorGrain>(r.Executor).CancelAsync(r.Run.ExecutionId);
+            }
+            catch (Exception ex)
+            {
+                LogCancelFailed(_logger, ex, Name, r.Run.ExecutionId, r.Executor);
+            }
+        }));
+    }
+
+    private List<string> ActiveSilos()
+    {
+        var silos = _membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress.ToParsableString())
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return silos.Count > 0 ? silos : [_engine.SiloName];
+    }
+
+    // The live silo with the fewest of this job's executions, ties broken round-robin.
+    private string PickExecutor(List<string> silos, Dictionary<string, int> load)
+    {
+        var best = -1;
+        var bestLoad = int.MaxValue;
+        for (var i = 0; i < silos.Count; i++)
+        {
+            var candidate = (_nextExecutor + i) % silos.Count;
+            var count = load.GetValueOrDefault(silos[candidate]);
+            if (count < bestLoad)
+            {
+                best = candidate;
+                bestLoad = count;
+            }
+        }
+
+        _nextExecutor = (best + 1) % silos.Count;
+        load[silos[best]] = bestLoad + 1;
+        return silos[best];
+    }
+
+    private void Arm()
+    {
+        var now = _time.GetUtcNow();
+        var next = _scheduler.NextWakeUp(now);
+        var due = next is null ? Timeout.InfiniteTimeSpan : next.Value <= now ? TimeSpan.Zero : next.Value - now;
+        _timer?.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task EnsureReminderAsync()
+    {
+        var needed = _scheduler.NeedsReminder;
+        if (needed == _reminderRegistered)
+        {
+            return;
+        }
+
+        _reminderRegistered = needed;
+        if (needed)
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+        }
+        else if (await this.GetReminder(ReminderName) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private void Complete(List<JobExecution> finished)
+    {
+        foreach (var execution in finished)
+        {
+            if (_waiters.Remove(execution.ExecutionId, out var waiters))
+            {
+                foreach (var waiter in waiters)
+                {
+                    waiter.TrySetResult(execution);
+                }
+            }
+        }
+    }
+
+    // Group commit: while a write is under way, later changes share the next write.
+    private Task SaveAsync()
+    {
+        if (_writing)
+        {
+            _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _nextWrite.Task;
+        }
+
+        var current = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = WriteRoundsAsync(current);
+        return current.Task;
+    }
+
+    private async Task WriteRoundsAsync(TaskCompletionSource? round)
+    {
+        _writing = true;
+        while (round is not null)
+        {
+            try
+            {
+                await _state.WriteStateAsync();
+                round.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                LogWriteFailed(_logger, ex, Name);
+                round.TrySetException(ex);
+                if (ex is Orleans.Storage.InconsistentStateException)
+                {
+                    // Another activation wrote meanwhile: start over from storage.
+                    DeactivateOnIdle();
+                }
+            }
+
+            round = _nextWrite;
+            _nextWrite = null;
+        }
+
+        _writing = false;
+    }
+}

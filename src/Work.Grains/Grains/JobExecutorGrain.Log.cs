@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+
+namespace Work.Grains;
+
+internal sealed partial class JobExecutorGrain
+{
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Warning, Message = "Could not report execution {ExecutionId} to job {Job}; trying again")]
+    private static partial void LogReportRetry(ILogger logger, Exception error, string executionId, string job);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Gave up reporting execution {ExecutionId} to job {Job}; its lease will run out and it will run again")]
+    private static partial void LogReportFailed(ILogger logger, Exception error, string executionId, string job);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Could not renew the leases of job {Job}")]
+    private static partial void LogRenewFailed(ILogger logger, Exception error, string job);
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Work.Hosting;
+using Work.Pipeline;
+using Work.Placement;
+
+namespace Work.Grains;
+
+/// <summary>
+/// Runs executions on its silo. Accepting an order only starts it: the handler runs on the thread pool through the
+/// silo's pipeline, a timer renews the leases of what is running, and the result is reported to the job grain, with
+/// retries, so an execution may last longer than any grain call.
+/// </summary>
+[Reentrant]
+[SiloPinnedPlacement]
+internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
+{
+    private static readonly TimeSpan[] s_reportBackoff =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
+    private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly ExecutionEngine _engine;
+    private readonly WorkClusterOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public JobExecutorGrain(ExecutionEngine engine, IOptions<WorkClusterOptions> options, TimeProvider time, ILogger<JobExecutorGrain> logger)
+    {
+        _engine = engine;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(
+            static (grain, _) => grain.RenewAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = _options.LeaseRenewPeriod, Period = _options.LeaseRenewPeriod, Interleave = true, KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public Task ExecuteAsync(ExecutionOrder order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var running = new Running(order, new CancellationTokenSource());
+        if (!_running.TryAdd(Key(order.ExecutionId, order.Attempt), running))
+        {
+            // The same attempt delivered twice: it is already running here.
+            running.Cancellation.Dispose();
+            return Task.CompletedTask;
+        }
+
+        // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
+        _ = Task.Run(() => RunAsync(running));
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> CancelAsync(string executionId)
+    {
+        var found = false;
+        foreach (var running in _running.Values)
+        {
+            if (running.Order.ExecutionId == executionId)
+            {
+                running.Cancellation.Cancel();
+                found = true;
+            }
+        }
+
+        return Task.FromResult(found);
+    }
+
+    private static string Key(string executionId, int attempt) => $"{executionId}/{attempt}";
+
+    private async Task RunAsync(Running running)
+    {
+        var order = running.Order;
+        JobExecution execution;
+        try
+        {
+            execution = await _engine.Executor.ExecuteAsync(
+                new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
+                running.Cancellation.Token);
+        }
+        finally
+        {
+            _running.TryRemove(Key(order.ExecutionId, order.Attempt), out _);
+            running.Cancellation.Dispose();
+        }
+
+        await ReportAsync(order.JobName, execution);
+    }
+
+    private async Task ReportAsync(string jobName, JobExecution execution)
+    {
+        var job = GrainFactory.GetGrain<IConcurrentJobGrain>(jobName);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await job.ReportAsync(execution);
+                return;
+            }
+            catch (Exception ex) when (attempt < s_reportBackoff.Length)
+            {
+                LogReportRetry(_logger, ex, execution.ExecutionId, jobName);
+                await Task.Delay(s_reportBackoff[attempt], _time);
+            }
+            catch (Exception ex)
+            {
+                // The job grain's lease on this attempt runs out and it is run again: an identifiable duplicate.
+                LogReportFailed(_logger, ex, execution.ExecutionId, jobName);
+                return;
+            }
+        }
+    }
+
+    private async Task RenewAsync()
+    {
+        var byJob = _running.Values.GroupBy(r => r.Order.JobName).ToList();
+        await Task.WhenAll(byJob.Select(async group =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IConcurrentJobGrain>(group.Key).RenewLeasesAsync(group.Select(r => r.Order.ExecutionId).ToList());
+            }
+            catch (Exception ex)
+            {
+                LogRenewFailed(_logger, ex, group.Key);
+            }
+        }));
+    }
+
+    private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
+}

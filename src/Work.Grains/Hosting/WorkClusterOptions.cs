@@ -1,0 +1,54 @@
+namespace Work.Hosting;
+
+/// <summary>Options of the cluster scheduler, bound from the <c>Work:Cluster</c> configuration section.</summary>
+public sealed class WorkClusterOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Work:Cluster";
+
+    /// <summary>The grain storage the job grains keep their state in.</summary>
+    public const string StorageName = "work";
+
+    /// <summary>How long an execution may go unreported before it counts as lost and is run again; 30 s by default.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often executors renew the leases of running executions; 10 s by default. Below LeaseDuration.</summary>
+    public TimeSpan LeaseRenewPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The period of the reminder that reactivates a job with schedules after its silo died or the cluster restarted;
+    /// 1 minute by default (Orleans' minimum unless ReminderOptions.MinimumReminderPeriod is lowered). It bounds
+    /// how long a job waits to be picked up again; the precise ticks come from grain timers.
+    /// </summary>
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How many times an execution whose executor was lost is run again beyond its retry policy; 2 by default.</summary>
+    public int LostRedeliveries { get; set; } = 2;
+
+    /// <summary>Every problem with the options, empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var failures = new List<string>();
+        if (LeaseDuration <= TimeSpan.Zero)
+        {
+            failures.Add($"{SectionName}:{nameof(LeaseDuration)} must be positive; it is {LeaseDuration}.");
+        }
+
+        if (LeaseRenewPeriod <= TimeSpan.Zero || LeaseRenewPeriod >= LeaseDuration)
+        {
+            failures.Add($"{SectionName}:{nameof(LeaseRenewPeriod)} must be positive and below {nameof(LeaseDuration)} ({LeaseDuration}); it is {LeaseRenewPeriod}.");
+        }
+
+        if (ReminderPeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"{SectionName}:{nameof(ReminderPeriod)} must be positive; it is {ReminderPeriod}.");
+        }
+
+        if (LostRedeliveries < 0)
+        {
+            failures.Add($"{SectionName}:{nameof(LostRedeliveries)} must not be negative; it is {LostRedeliveries}.");
+        }
+
+        return failures;
+    }
+}
