@@ -10,6 +10,9 @@ internal sealed partial class JobExecutorGrain
     [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Gave up reporting execution {ExecutionId} to job {Job}; its lease will run out and it will run again")]
     private static partial void LogReportFailed(ILogger logger, Exception error, string executionId, string job);
 
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Execution {ExecutionId} of job {Job} could not be run or reported")]
+    private static partial void LogRunFailed(ILogger logger, Exception error, string executionId, string job);
+
     [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Could not renew the leases of job {Job}")]
     private static partial void LogRenewFailed(ILogger logger, Exception error, string job);
 }

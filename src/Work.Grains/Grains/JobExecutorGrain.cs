@@ -26,8 +26,13 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
-    public JobExecutorGrain(ExecutionEngine engine, IOptions<WorkClusterOptions> options, TimeProvider time, ILogger<JobExecutorGrain> logger)
+    // The silo's factory, not the activation's: reports are sent from the thread pool, outside the activation.
+    private readonly IGrainFactory _grains;
+
+    public JobExecutorGrain(
+        ExecutionEngine engine, IGrainFactory grains, IOptions<WorkClusterOptions> options, TimeProvider time, ILogger<JobExecutorGrain> logger)
     {
+        _grains = grains;
         _engine = engine;
         _options = options.Value;
         _time = time;
@@ -55,7 +60,17 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         }
 
         // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
-        _ = Task.Run(() => RunAsync(running));
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await RunAsync(running);
+            }
+            catch (Exception ex)
+            {
+                LogRunFailed(_logger, ex, order.ExecutionId, order.JobName);
+            }
+        });
         return Task.CompletedTask;
     }
 
@@ -97,7 +112,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     private async Task ReportAsync(string jobName, JobExecution execution)
     {
-        var job = GrainFactory.GetGrain<IConcurrentJobGrain>(jobName);
+        var job = _grains.GetGrain<IConcurrentJobGrain>(jobName);
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -126,7 +141,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         {
             try
             {
-                await GrainFactory.GetGrain<IConcurrentJobGrain>(group.Key).RenewLeasesAsync(group.Select(r => r.Order.ExecutionId).ToList());
+                await _grains.GetGrain<IConcurrentJobGrain>(group.Key).RenewLeasesAsync(group.Select(r => r.Order.ExecutionId).ToList());
             }
             catch (Exception ex)
             {

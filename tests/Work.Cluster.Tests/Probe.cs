@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Work.Pipeline;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>
+/// The test handler "probe", shared by the in-process silos and the tests: each test run (arg "run") gets a board
+/// that records executions, where they ran, and how many ran at once.
+/// </summary>
+internal static class Probe
+{
+    public const string Handler = "probe";
+
+    private static readonly ConcurrentDictionary<string, Board> s_boards = new(StringComparer.Ordinal);
+
+    public static Board NewBoard() => s_boards.GetOrAdd(Guid.NewGuid().ToString("N"), id => new Board(id));
+
+    public static JobArgs Args(Board board, int ms = 0, int? status = null, bool fail = false, bool ignoreCancel = false) =>
+        JobArgs.From(new { run = board.Id, ms, status, fail, ignoreCancel });
+
+    public static async Task HandleAsync(JobContext context)
+    {
+        var board = s_boards[context.Args.Get<string>("run")];
+        var now = board.Enter(context);
+        try
+        {
+            var ms = context.Args.GetOrDefault("ms", 0);
+            if (ms > 0)
+            {
+                await Task.Delay(ms, context.Args.GetOrDefault("ignoreCancel", false) ? CancellationToken.None : context.CancellationToken);
+            }
+
+            if (context.Args.GetOrDefault("fail", false))
+            {
+                throw new InvalidOperationException($"probe failed on purpose (attempt {context.Attempt})");
+            }
+
+            if (context.Args.GetOrDefault<int?>("status", null) is { } status)
+            {
+                context.Status = (JobStatus)status;
+            }
+        }
+        finally
+        {
+            board.Leave(context);
+        }
+    }
+
+    internal sealed class Board(string id)
+    {
+        private int _running;
+        private int _max;
+
+        public string Id { get; } = id;
+
+        public ConcurrentQueue<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)> Started { get; } = new();
+
+        public Channel<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)> Starts { get; } =
+            Channel.CreateUnbounded<(string, int, string, DateTimeOffset, DateTimeOffset)>();
+
+        public int Finished;
+
+        public int MaxConcurrent => Volatile.Read(ref _max);
+
+        public int Running => Volatile.Read(ref _running);
+
+        public int Enter(JobContext context)
+        {
+            var now = Interlocked.Increment(ref _running);
+            var seen = Volatile.Read(ref _max);
+            while (now > seen && Interlocked.CompareExchange(ref _max, now, seen) != seen)
+            {
+                seen = Volatile.Read(ref _max);
+            }
+
+            var entry = (context.ExecutionId, context.Attempt, context.Worker, context.ScheduledAt, context.StartedAt);
+            Started.Enqueue(entry);
+            Starts.Writer.TryWrite(entry);
+            return now;
+        }
+
+        public void Leave(JobContext context)
+        {
+            Interlocked.Decrement(ref _running);
+            Interlocked.Increment(ref Finished);
+        }
+
+        public async Task<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)> NextStartAsync() =>
+            await Starts.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
+    }
+}
