@@ -369,7 +369,8 @@ internal sealed class JobScheduler
         if (!inFlight.Cancelled && State.Started && again)
         {
             var next = execution.Attempt + 1;
-            Insert(inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + definition.Retry.DelayBefore(next, _random()) });
+            var delay = lost ? TimeSpan.Zero : definition.Retry.DelayBefore(next, _random());
+            Insert(inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + delay });
             return;
         }
 

@@ -1,0 +1,356 @@
+using Microsoft.Extensions.Time.Testing;
+using Work.Scheduling;
+
+namespace Work.Tests.Scheduling;
+
+public sealed class JobSchedulerTests
+{
+    private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(30);
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+
+    private JobScheduler Create(JobDefinition? definition = null, JobState? state = null)
+    {
+        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, random: () => 0.5);
+        scheduler.Define(definition ?? new JobDefinition(new Job("h")));
+        return scheduler;
+    }
+
+    private List<PendingRun> Take(JobScheduler scheduler, List<JobExecution>? finished = null, TimeSpan? lease = null)
+    {
+        var due = scheduler.TakeDue(_time.GetUtcNow(), finished ?? []);
+        foreach (var run in due)
+        {
+            scheduler.Dispatched(run, "silo-a", _time.GetUtcNow(), lease ?? s_lease);
+        }
+
+        return due;
+    }
+
+    private JobExecution Result(PendingRun run, JobStatus status = JobStatus.Success) => new()
+    {
+        ExecutionId = run.ExecutionId,
+        Handler = "h",
+        Attempt = run.Attempt,
+        Status = status,
+        ScheduledAt = run.DueAt,
+        StartedAt = _time.GetUtcNow(),
+        FinishedAt = _time.GetUtcNow(),
+        Worker = "silo-a",
+    };
+
+    [Fact]
+    public void PerformingBeforeStartOrAfterStopIsAnError()
+    {
+        var scheduler = Create();
+        Assert.Throws<InvalidOperationException>(() => scheduler.Accept(_time.GetUtcNow(), null, null, null));
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        scheduler.Stop([]);
+        var error = Assert.Throws<InvalidOperationException>(() => scheduler.Accept(_time.GetUtcNow(), null, null, null));
+        Assert.Contains("not started", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StartingAnUndefinedJobIsAnError()
+    {
+        var scheduler = new JobScheduler("undefined", new JobState(), _time);
+        var error = Assert.Throws<InvalidOperationException>(scheduler.Start);
+        Assert.Contains("'undefined' is not defined", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidDefinitionNamesEveryProblemAndChangesNothing()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 2 });
+        var error = Assert.Throws<ArgumentException>(() => scheduler.Define(new JobDefinition(new Job("h") { Args = JobArgs.From(new { big = new string('x', JobDefinition.MaxArgsBytes) }) })
+        {
+            MaxWorkers = 0,
+            Every = new EverySchedule { Interval = TimeSpan.Zero },
+        }));
+
+        Assert.Contains("MaxWorkers", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Every.Interval", error.Message, StringComparison.Ordinal);
+        Assert.Contains("1 MiB", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, scheduler.Definition.MaxWorkers);
+    }
+
+    [Fact]
+    public void NeverDispatchesMoreThanMaxWorkers()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 3 });
+        scheduler.Start();
+        for (var i = 0; i < 10; i++)
+        {
+            scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        }
+
+        var first = Take(scheduler);
+        Assert.Equal(3, first.Count);
+        Assert.Empty(Take(scheduler));
+        Assert.True(scheduler.Report(Result(first[0]), []));
+        Assert.Single(Take(scheduler));
+        Assert.Equal(3, scheduler.State.InFlight.Count);
+        Assert.Equal(6, scheduler.State.Pending.Count);
+    }
+
+    [Fact]
+    public void ReactivatedStateWithExecutionsInFlightDoesNotOverDispatch()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 2 });
+        scheduler.Start();
+        for (var i = 0; i < 5; i++)
+        {
+            scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        }
+
+        Assert.Equal(2, Take(scheduler).Count);
+
+        // A new activation reads the same state.
+        var reactivated = new JobScheduler("job", scheduler.State, _time);
+        Assert.Empty(reactivated.TakeDue(_time.GetUtcNow(), []));
+        Assert.Equal(2, reactivated.State.InFlight.Count);
+    }
+
+    [Fact]
+    public void ADuplicateReportIsCountedOnce()
+    {
+        var scheduler = Create();
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var run = Assert.Single(Take(scheduler));
+
+        Assert.True(scheduler.Report(Result(run), []));
+        Assert.False(scheduler.Report(Result(run), []));
+        Assert.False(scheduler.Report(Result(run with { Attempt = 7 }), []));
+
+        Assert.Single(scheduler.State.History);
+        Assert.Equal(1, scheduler.State.Finished);
+    }
+
+    [Fact]
+    public void RampAllowsOneMoreWorkerEveryStartInterval()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 3, StartInterval = TimeSpan.FromSeconds(10) });
+        scheduler.Start();
+        for (var i = 0; i < 10; i++)
+        {
+            scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        }
+
+        Assert.Single(Take(scheduler, lease: TimeSpan.FromDays(1)));
+        Assert.Equal(_time.GetUtcNow().AddSeconds(10), scheduler.NextWakeUp(_time.GetUtcNow()));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Single(Take(scheduler, lease: TimeSpan.FromDays(1)));
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Single(Take(scheduler, lease: TimeSpan.FromDays(1)));
+        _time.Advance(TimeSpan.FromSeconds(100));
+        Assert.Empty(Take(scheduler, lease: TimeSpan.FromDays(1)));
+        Assert.Equal(3, scheduler.AllowedWorkers(_time.GetUtcNow()));
+    }
+
+    [Fact]
+    public void RecurringTicksStayOnTheGrid()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { Every = new EverySchedule { Interval = TimeSpan.FromMilliseconds(250) }, MaxWorkers = 4 });
+        var origin = _time.GetUtcNow();
+        scheduler.Start();
+        var due = new List<DateTimeOffset>();
+        for (var i = 0; i < 40; i++)
+        {
+            foreach (var run in Take(scheduler))
+            {
+                due.Add(run.DueAt);
+                scheduler.Report(Result(run), []);
+            }
+
+            // Wake a little late each time: the grid does not move.
+            _time.Advance(scheduler.NextWakeUp(_time.GetUtcNow())!.Value - _time.GetUtcNow() + TimeSpan.FromMilliseconds(3));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(k => origin + TimeSpan.FromMilliseconds(250 * k)), due);
+        Assert.Equal(0, scheduler.State.SkippedTicks);
+    }
+
+    [Fact]
+    public void SyncRecurringSkipsTicksWhileARunIsInFlight()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { Every = new EverySchedule { Interval = TimeSpan.FromSeconds(1), Sync = true }, MaxWorkers = 4 });
+        scheduler.Start();
+        var first = Assert.Single(Take(scheduler));
+
+        for (var i = 0; i < 3; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            Assert.Empty(Take(scheduler));
+        }
+
+        scheduler.Report(Result(first), []);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Single(Take(scheduler));
+        Assert.Equal(3, scheduler.State.SkippedTicks);
+    }
+
+    [Theory]
+    [InlineData(MisfirePolicy.FireOnce, 1, 9)]
+    [InlineData(MisfirePolicy.Skip, 0, 10)]
+    public void MissedTicksFollowTheMisfirePolicyAndNeverRepeatPerTick(MisfirePolicy policy, int runs, int skipped)
+    {
+        var state = new JobState();
+        var scheduler = Create(new JobDefinition(new Job("h")) { Every = new EverySchedule { Interval = TimeSpan.FromMinutes(1), RunImmediately = false }, Misfire = policy }, state);
+        scheduler.Start();
+
+        // The silo was down for 10.5 intervals.
+        _time.Advance(TimeSpan.FromMinutes(10.5));
+        var reactivated = new JobScheduler("job", state, _time);
+        var due = reactivated.TakeDue(_time.GetUtcNow(), []);
+
+        Assert.Equal(runs, due.Count);
+        Assert.Equal(skipped, state.SkippedTicks);
+        Assert.Equal(_time.GetUtcNow().AddMinutes(0.5), reactivated.NextWakeUp(_time.GetUtcNow()));
+    }
+
+    [Fact]
+    public void OneShotDueWhileDownFiresOnceLate()
+    {
+        var state = new JobState();
+        var scheduler = Create(state: state);
+        scheduler.Start();
+        var run = scheduler.Accept(_time.GetUtcNow().AddMinutes(1), null, null, null);
+
+        _time.Advance(TimeSpan.FromMinutes(30));
+        var due = new JobScheduler("job", state, _time).TakeDue(_time.GetUtcNow(), []);
+
+        Assert.Equal(run.ExecutionId, Assert.Single(due).ExecutionId);
+    }
+
+    [Fact]
+    public void RetriesFollowThePolicyWithBackoff()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h"))
+        {
+            Retry = new RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromSeconds(2), Multiplier = 3, Jitter = 0 },
+        });
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var finished = new List<JobExecution>();
+
+        var first = Assert.Single(Take(scheduler));
+        scheduler.Report(Result(first, JobStatus.InternalError), finished);
+        Assert.Empty(finished);
+        Assert.Equal(_time.GetUtcNow().AddSeconds(2), scheduler.NextWakeUp(_time.GetUtcNow()));
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var second = Assert.Single(Take(scheduler));
+        Assert.Equal((first.ExecutionId, 2), (second.ExecutionId, second.Attempt));
+        scheduler.Report(Result(second, JobStatus.Timeout), finished);
+        Assert.Equal(_time.GetUtcNow().AddSeconds(6), scheduler.NextWakeUp(_time.GetUtcNow()));
+
+        _time.Advance(TimeSpan.FromSeconds(6));
+        var third = Assert.Single(Take(scheduler));
+        scheduler.Report(Result(third, JobStatus.Unavailable), finished);
+
+        var final = Assert.Single(finished);
+        Assert.Equal(3, final.Attempt);
+        Assert.Equal(3, scheduler.State.History.Count);
+        Assert.Empty(scheduler.State.Pending);
+    }
+
+    [Fact]
+    public void RetryDelayGrowsWithJitterAndIsCapped()
+    {
+        var policy = new RetryPolicy { MaxAttempts = 10, InitialDelay = TimeSpan.FromSeconds(1), Multiplier = 2, MaxDelay = TimeSpan.FromSeconds(5), Jitter = 0.5 };
+
+        Assert.Equal(TimeSpan.FromSeconds(1), policy.DelayBefore(2, 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(2), policy.DelayBefore(3, 0.5));
+        Assert.Equal(TimeSpan.FromSeconds(0.5), policy.DelayBefore(2, 0));
+        Assert.Equal(TimeSpan.FromSeconds(5), policy.DelayBefore(9, 0.99));
+        Assert.False(policy.ShouldRetry(JobStatus.BadRequest, 1));
+        Assert.True(policy.ShouldRetry(JobStatus.InternalError, 9));
+        Assert.False(policy.ShouldRetry(JobStatus.InternalError, 10));
+    }
+
+    [Fact]
+    public void ExpiredLeaseIsRecordedAsLostAndRunAgain()
+    {
+        var scheduler = Create();
+        scheduler.Start();
+        var run = scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        Take(scheduler);
+
+        _time.Advance(s_lease);
+        var finished = new List<JobExecution>();
+        var again = Assert.Single(Take(scheduler, finished));
+
+        Assert.Empty(finished);
+        Assert.Equal((run.ExecutionId, 2), (again.ExecutionId, again.Attempt));
+        var lost = Assert.Single(scheduler.State.History);
+        Assert.Equal(JobStatus.Unavailable, lost.Status);
+        Assert.Equal(JobScheduler.LeaseExpired, lost.ErrorType);
+        Assert.Equal(1, scheduler.State.Lost);
+    }
+
+    [Fact]
+    public void RenewedLeaseDoesNotExpire()
+    {
+        var scheduler = Create();
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var run = Assert.Single(Take(scheduler));
+
+        for (var i = 0; i < 10; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(20));
+            scheduler.Renew([run.ExecutionId], _time.GetUtcNow(), s_lease);
+            Assert.Empty(Take(scheduler));
+        }
+
+        Assert.Equal(0, scheduler.State.Lost);
+        Assert.True(scheduler.Report(Result(run), []));
+    }
+
+    [Fact]
+    public void CancelOnePendingAndAllInFlight()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 1, Retry = new RetryPolicy { MaxAttempts = 3 } });
+        scheduler.Start();
+        var a = scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var b = scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var c = scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        Take(scheduler);
+        var finished = new List<JobExecution>();
+
+        Assert.Empty(scheduler.Cancel(b.ExecutionId, finished));
+        Assert.Equal(b.ExecutionId, Assert.Single(finished).ExecutionId);
+        Assert.Equal(JobScheduler.CancelledBeforeRun, finished[0].ErrorType);
+
+        finished.Clear();
+        var signalled = scheduler.Cancel(null, finished);
+        Assert.Equal(a.ExecutionId, Assert.Single(signalled).Run.ExecutionId);
+        Assert.Equal(c.ExecutionId, Assert.Single(finished).ExecutionId);
+
+        // The cancelled attempt reports 503 and is not retried.
+        finished.Clear();
+        scheduler.Report(Result(a, JobStatus.Unavailable), finished);
+        Assert.Equal(a.ExecutionId, Assert.Single(finished).ExecutionId);
+        Assert.Empty(scheduler.State.Pending);
+    }
+
+    [Fact]
+    public void HistoryKeepsTheLimit()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { HistoryLimit = 5, MaxWorkers = 100 });
+        scheduler.Start();
+        for (var i = 0; i < 12; i++)
+        {
+            scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        }
+
+        foreach (var run in Take(scheduler))
+        {
+            scheduler.Report(Result(run), []);
+        }
+
+        Assert.Equal(5, scheduler.State.History.Count);
+        Assert.Equal(12, scheduler.State.Finished);
+    }
+}
