@@ -43,4 +43,8 @@ public sealed record JobInfo
     /// <summary>Attempts whose executor went away without reporting (their lease ran out).</summary>
     [Id(9)]
     public long Lost { get; init; }
+
+    /// <summary>The silo the job grain is active on.</summary>
+    [Id(10)]
+    public string? Silo { get; init; }
 }

@@ -170,7 +170,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         return cancelled.Count + running.Count;
     }
 
-    public Task<JobInfo> GetInfoAsync() => Task.FromResult(_scheduler.Info(_time.GetUtcNow()));
+    public Task<JobInfo> GetInfoAsync() => Task.FromResult(_scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName });
 
     public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20)
     {

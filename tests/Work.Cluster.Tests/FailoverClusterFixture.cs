@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using Work.Grains;
+using Work.Handlers;
+using Work.Hosting;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>
+/// A 3-silo in-process cluster whose grain state and reminders live outside any one silo, with fast failure
+/// detection, so silos can be stopped and killed under running jobs. Each test that stops silos starts its own.
+/// </summary>
+public sealed class FailoverCluster : IAsyncDisposable
+{
+    private static readonly ConcurrentDictionary<string, (ConcurrentDictionary<string, (string, byte[])> Grains, SharedReminderTable Reminders)> s_stores = new();
+
+    private FailoverCluster(TestCluster cluster) => Cluster = cluster;
+
+    public TestCluster Cluster { get; }
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public static async Task<FailoverCluster> StartAsync(int silos = 3)
+    {
+        var builder = new TestClusterBuilder((short)silos);
+        var serviceId = "work-failover-" + Guid.NewGuid().ToString("N")[..8];
+        builder.Options.ServiceId = serviceId;
+        builder.Options.ConfigureFileLogging = false;
+        builder.Properties["StoreKey"] = serviceId;
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        s_stores[serviceId] = (new(), new SharedReminderTable());
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new FailoverCluster(cluster);
+    }
+
+    public IConcurrentJobGrain Job(string name) => Grains.GetGrain<IConcurrentJobGrain>(name);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    internal sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            var key = silo.Configuration["StoreKey"]!;
+            var (grains, reminders) = s_stores[key];
+            silo.Services.AddKeyedSingleton<IGrainStorage>(
+                WorkClusterOptions.StorageName, (sp, _) => new SharedGrainStorage(grains, sp.GetRequiredService<Serializer>()));
+            silo.AddReminders();
+            silo.Services.AddSingleton<IReminderTable>(reminders);
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            });
+            silo.Services.Configure<WorkClusterOptions>(o =>
+            {
+                o.ReminderPeriod = TimeSpan.FromSeconds(2);
+                o.LeaseDuration = TimeSpan.FromSeconds(5);
+                o.LeaseRenewPeriod = TimeSpan.FromSeconds(1);
+            });
+            silo.AddWork(work => work.AddSampleHandlers().AddHandler(Probe.Handler, Probe.HandleAsync));
+        }
+    }
+}

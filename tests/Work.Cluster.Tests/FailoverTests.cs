@@ -1,0 +1,83 @@
+using Work.Grains;
+
+namespace Work.Cluster.Tests;
+
+public sealed class FailoverTests
+{
+    [Fact]
+    public async Task MaxWorkersIsACapAcrossAllSilosAndExecutionsSpreadOverThem()
+    {
+        await using var cluster = await FailoverCluster.StartAsync(3);
+        var board = Probe.NewBoard();
+        var job = cluster.Job(ClusterFixture.NewJobName("cap"));
+        await job.DefineProbeAsync(board, maxWorkers: 4, ms: 20);
+        await job.StartAsync();
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => job.EnqueueAsync()));
+        var results = await Task.WhenAll(ids.Select(job.WaitFinishedAsync));
+
+        Assert.All(results, r => Assert.Equal(JobStatus.Success, r.Status));
+        Assert.Equal(200, ids.Distinct().Count());
+        Assert.Equal(200, board.Finished);
+        Assert.Equal(4, board.MaxConcurrent);
+        Assert.True(board.Started.Select(s => s.Silo).Distinct().Count() > 1, "executions ran on more than one silo");
+        Assert.Equal(0, (await job.GetInfoAsync()).RunningWorkers);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task JobsMoveAndContinueWhenASiloStopsOrDies(bool kill)
+    {
+        await using var cluster = await FailoverCluster.StartAsync(3);
+        var jobs = new List<(IConcurrentJobGrain Job, Probe.Board Board, string OneShot)>();
+        for (var i = 0; i < 6; i++)
+        {
+            var board = Probe.NewBoard();
+            var job = cluster.Job(ClusterFixture.NewJobName($"move{i}"));
+            await job.DefineProbeAsync(board, every: new EverySchedule { Interval = TimeSpan.FromMilliseconds(300), Sync = true });
+            await job.StartAsync();
+            var oneShot = await job.PerformInAsync(TimeSpan.FromSeconds(3), Probe.Args(board, status: 444));
+            jobs.Add((job, board, oneShot));
+        }
+
+        foreach (var (_, board, _) in jobs)
+        {
+            await board.NextStartAsync();
+        }
+
+        // Take down a silo other than the primary that hosts at least one of the jobs.
+        var hosts = await Task.WhenAll(jobs.Select(j => j.Job.GetInfoAsync()));
+        var victim = cluster.Cluster.SecondarySilos.FirstOrDefault(s => hosts.Any(h => h.Silo == s.SiloAddress.ToParsableString()))
+            ?? cluster.Cluster.SecondarySilos[0];
+        if (kill)
+        {
+            await cluster.Cluster.KillSiloAsync(victim);
+        }
+        else
+        {
+            await cluster.Cluster.StopSiloAsync(victim);
+        }
+
+        // Every recurring schedule continues, without any call from us, wherever its grain now lives.
+        foreach (var (_, board, _) in jobs)
+        {
+            var before = board.Started.Count;
+            while (board.Started.Count < before + 3)
+            {
+                await board.NextStartAsync();
+            }
+        }
+
+        // Every one-shot ran: none lost.
+        foreach (var (job, board, oneShot) in jobs)
+        {
+            var done = await job.WaitFinishedAsync(oneShot);
+            Assert.Equal(JobStatus.NoResponse, done.Status);
+            Assert.Contains(board.Started, s => s.ExecutionId == oneShot);
+        }
+
+        var after = await Task.WhenAll(jobs.Select(j => j.Job.GetInfoAsync()));
+        Assert.DoesNotContain(after, h => h.Silo == victim.SiloAddress.ToParsableString());
+    }
+}
