@@ -1,15 +1,29 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Work.Handlers;
 using Work.Hosting;
 using Work.Silo;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.Services.AddWork(work => work
-    .AddSampleHandlers()
-    .UseLogging(o => o.SkipSuccess = true)
-    .UseMetrics()
-    .UseTracing()
-    .UseHealth());
-builder.Services.AddHostedService<SampleJobs>();
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var silo = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+var failures = silo.Validate();
+if (failures.Count > 0)
+{
+    Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", failures));
+    return 2;
+}
+
+builder.UseOrleans(orleans => orleans
+    .UseLocalhostClustering(silo.SiloPort, silo.GatewayPort)
+    .AddMemoryGrainStorage(WorkClusterOptions.StorageName)
+    .UseInMemoryReminderService()
+    .AddWork(work => work
+        .AddSampleHandlers()
+        .UseLogging()
+        .UseMetrics()
+        .UseTracing()
+        .UseHealth()));
+builder.Services.AddHostedService<ConfiguredJobs>();
 await builder.Build().RunAsync();
+return 0;

@@ -4,7 +4,7 @@ using Work.Pipeline;
 namespace Work.Adapters;
 
 /// <summary>
-/// Writes one summary line per execution: handler, status, latency, worker and execution id. Successes and no-ops
+/// Writes one summary line per execution: job name, handler, status, latency, worker and execution id. Successes and no-ops
 /// (444) log at Information, other client errors at Warning, server errors (408, 500, 503) at Error with the exception.
 /// Argument values are never logged.
 /// </summary>
@@ -53,27 +53,27 @@ public sealed partial class LoggingAdapter : IJobAdapter
         var ms = latency.TotalMilliseconds;
         if (status.IsServerError())
         {
-            LogFailed(_logger, context.Error, context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
+            LogFailed(_logger, context.Error, context.JobName ?? "-", context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
         }
         else if (status.IsFailure())
         {
-            LogRejected(_logger, context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt, context.Error?.Message ?? "no error given");
+            LogRejected(_logger, context.JobName ?? "-", context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt, context.Error?.Message ?? "no error given");
         }
         else
         {
-            LogFinished(_logger, context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
+            LogFinished(_logger, context.JobName ?? "-", context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
         }
     }
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information,
-        Message = "Job {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt})")]
-    private static partial void LogFinished(ILogger logger, string handler, int status, double latencyMs, string worker, string executionId, int attempt);
+        Message = "Job {Job} {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt})")]
+    private static partial void LogFinished(ILogger logger, string job, string handler, int status, double latencyMs, string worker, string executionId, int attempt);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning,
-        Message = "Job {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt}): {Reason}")]
-    private static partial void LogRejected(ILogger logger, string handler, int status, double latencyMs, string worker, string executionId, int attempt, string reason);
+        Message = "Job {Job} {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt}): {Reason}")]
+    private static partial void LogRejected(ILogger logger, string job, string handler, int status, double latencyMs, string worker, string executionId, int attempt, string reason);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Error,
-        Message = "Job {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt})")]
-    private static partial void LogFailed(ILogger logger, Exception? error, string handler, int status, double latencyMs, string worker, string executionId, int attempt);
+        Message = "Job {Job} {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt})")]
+    private static partial void LogFailed(ILogger logger, Exception? error, string job, string handler, int status, double latencyMs, string worker, string executionId, int attempt);
 }

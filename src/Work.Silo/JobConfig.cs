@@ -1,0 +1,77 @@
+using System.Globalization;
+
+namespace Work.Silo;
+
+/// <summary>One job under <c>Work:Jobs:{name}</c> in configuration, defined (and started) when the silo starts.</summary>
+public sealed class JobConfig
+{
+    /// <summary>The handler name (required).</summary>
+    public string? Handler { get; set; }
+
+    /// <summary>Arguments as a flat section of names and values.</summary>
+    public Dictionary<string, string?> Args { get; set; } = [];
+
+    /// <summary>Arguments as a JSON object, instead of <see cref="Args"/>, for nested or typed values.</summary>
+    public string? ArgsJson { get; set; }
+
+    /// <summary>The queue.</summary>
+    public string Queue { get; set; } = Job.DefaultQueue;
+
+    /// <summary>The timeout of each execution.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>The most executions at once across the cluster.</summary>
+    public int MaxWorkers { get; set; } = 1;
+
+    /// <summary>The ramp: one more worker allowed every StartInterval.</summary>
+    public TimeSpan StartInterval { get; set; }
+
+    /// <summary>A recurring interval, if the job recurs.</summary>
+    public TimeSpan? Every { get; set; }
+
+    /// <summary>Whether recurring runs never overlap.</summary>
+    public bool Sync { get; set; }
+
+    /// <summary>Attempts in all (1 = no retries).</summary>
+    public int MaxAttempts { get; set; } = 1;
+
+    /// <summary>The misfire policy of the recurring schedule.</summary>
+    public MisfirePolicy Misfire { get; set; } = MisfirePolicy.FireOnce;
+
+    /// <summary>Whether to start the job once defined; true by default.</summary>
+    public bool Start { get; set; } = true;
+
+    /// <summary>The definition, or every problem with this configuration named by its key.</summary>
+    public JobDefinition ToDefinition(string name, List<string> failures)
+    {
+        var prefix = $"Work:Jobs:{name}";
+        var args = JobArgs.Empty;
+        if (!string.IsNullOrWhiteSpace(ArgsJson))
+        {
+            try
+            {
+                args = JobArgs.Parse(ArgsJson);
+            }
+            catch (FormatException ex)
+            {
+                failures.Add($"{prefix}:ArgsJson: {ex.Message}");
+            }
+        }
+
+        foreach (var (key, value) in Args)
+        {
+            args = args.With(key, value);
+        }
+
+        var definition = new JobDefinition(new Job(Handler ?? "") { Args = args, Queue = Queue, Timeout = Timeout })
+        {
+            MaxWorkers = MaxWorkers,
+            StartInterval = StartInterval,
+            Every = Every is { } every ? new EverySchedule { Interval = every, Sync = Sync } : null,
+            Retry = MaxAttempts == 1 ? RetryPolicy.None : new RetryPolicy { MaxAttempts = MaxAttempts },
+            Misfire = Misfire,
+        };
+        failures.AddRange(definition.Validate().Select(f => string.Create(CultureInfo.InvariantCulture, $"{prefix}: {f}")));
+        return definition;
+    }
+}
