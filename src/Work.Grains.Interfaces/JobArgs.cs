@@ -14,6 +14,7 @@ namespace Work;
 /// <remarks>Each value is kept as its JSON text; typed access deserializes on demand with web defaults
 /// (camelCase, case-insensitive).</remarks>
 [GenerateSerializer, Immutable, Alias("work.args")]
+[System.Text.Json.Serialization.JsonConverter(typeof(JobArgsJsonConverter))]
 public sealed class JobArgs : IReadOnlyCollection<KeyValuePair<string, JsonElement>>, IEquatable<JobArgs>
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);

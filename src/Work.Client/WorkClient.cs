@@ -1,0 +1,84 @@
+using Work.Grains;
+
+namespace Work.Client;
+
+/// <summary>
+/// A small typed facade over the cluster: jobs by name, clear errors for bad names, and a synchronous perform that
+/// waits for the result in bounded calls, so a handler may run longer than any grain call.
+/// </summary>
+public sealed class WorkClient
+{
+    private static readonly TimeSpan s_waitSlice = TimeSpan.FromSeconds(15);
+    private readonly IGrainFactory _grains;
+
+    /// <summary>Creates a client over a connected cluster client (or any grain factory).</summary>
+    public WorkClient(IGrainFactory grains) => _grains = grains ?? throw new ArgumentNullException(nameof(grains));
+
+    /// <summary>The grain of the job named <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public IConcurrentJobGrain Job(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException("A job name must not be empty.", nameof(name));
+        }
+
+        return _grains.GetGrain<IConcurrentJobGrain>(name);
+    }
+
+    /// <summary>Defines or updates a job.</summary>
+    public Task DefineAsync(string name, JobDefinition definition) => Job(name).DefineAsync(definition);
+
+    /// <summary>Starts a job.</summary>
+    public Task StartAsync(string name) => Job(name).StartAsync();
+
+    /// <summary>Stops a job.</summary>
+    public Task StopAsync(string name) => Job(name).StopAsync();
+
+    /// <summary>Performs one execution now and waits for its final result (retries included).</summary>
+    public async Task<JobExecution> PerformAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default)
+    {
+        var job = Job(name);
+        var id = await job.EnqueueAsync(args);
+        return await WaitAsync(name, id, cancellationToken);
+    }
+
+    /// <summary>Accepts one execution now and returns its id.</summary>
+    public Task<string> EnqueueAsync(string name, JobArgs? args = null) => Job(name).EnqueueAsync(args);
+
+    /// <summary>Accepts one execution at a time and returns its id.</summary>
+    public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null) => Job(name).PerformAtAsync(time, args);
+
+    /// <summary>Accepts one execution after a delay and returns its id.</summary>
+    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null) => Job(name).PerformInAsync(delay, args);
+
+    /// <summary>Sets the job's recurring schedule.</summary>
+    public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false) => Job(name).PerformEveryAsync(interval, sync);
+
+    /// <summary>Cancels one execution, or all with null; returns how many.</summary>
+    public Task<int> CancelAsync(string name, string? executionId = null) => Job(name).CancelAsync(executionId);
+
+    /// <summary>The job's state.</summary>
+    public Task<JobInfo> GetInfoAsync(string name) => Job(name).GetInfoAsync();
+
+    /// <summary>The job's last executions, newest first.</summary>
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20) => Job(name).GetHistoryAsync(count);
+
+    /// <summary>The names of all defined jobs.</summary>
+    public Task<IReadOnlyList<string>> ListAsync() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync();
+
+    /// <summary>Waits for an execution's final result, in calls shorter than the response timeout.</summary>
+    /// <exception cref="KeyNotFoundException">The job has no such execution.</exception>
+    public async Task<JobExecution> WaitAsync(string name, string executionId, CancellationToken cancellationToken = default)
+    {
+        var job = Job(name);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (await job.WaitAsync(executionId, s_waitSlice) is { } done)
+            {
+                return done;
+            }
+        }
+    }
+}

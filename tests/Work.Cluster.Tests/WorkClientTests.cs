@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Work.Client;
+using Work.Client.Cli;
+
+namespace Work.Cluster.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class WorkClientTests(ClusterFixture fixture)
+{
+    private WorkClient Client => new(fixture.Cluster.Client);
+
+    private async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var cli = new WorkCli((_, _) => Task.FromResult(Client));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await cli.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task ClientPerformWaitsForTheResult()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("client");
+        await Client.DefineAsync(name, new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board) }));
+        await Client.StartAsync(name);
+
+        var done = await Client.PerformAsync(name, Probe.Args(board, status: 444));
+
+        Assert.Equal(JobStatus.NoResponse, done.Status);
+        Assert.Contains(name, await Client.ListAsync());
+        Assert.Equal(done.ExecutionId, (await Client.GetHistoryAsync(name)).Single().ExecutionId);
+    }
+
+    [Fact]
+    public async Task ClientRejectsAnEmptyJobNameByName()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Client.Job(" "));
+        Assert.Contains("job name must not be empty", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => Client.StartAsync(""));
+    }
+
+    [Fact]
+    public async Task CliDefinesStartsPerformsAndShowsHistory()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("cli");
+        var args = $$"""{"run":"{{board.Id}}"}""";
+
+        var define = await RunAsync("define", name, "--handler", Probe.Handler, "--args", args, "--max-workers", "3");
+        var start = await RunAsync("start", name);
+        var perform = await RunAsync("perform", name);
+        var enqueue = await RunAsync("perform", name, "--async");
+        var id = enqueue.Output.Trim();
+        await Client.WaitAsync(name, id);
+        var history = await RunAsync("history", name);
+        var status = await RunAsync("status", name);
+        var list = await RunAsync("list");
+
+        Assert.Equal((0, $"defined {name}"), (define.Exit, define.Output.Trim()));
+        Assert.Equal((0, $"started {name}"), (start.Exit, start.Output.Trim()));
+        Assert.Equal(0, perform.Exit);
+        Assert.Contains("200 Success", perform.Output, StringComparison.Ordinal);
+        Assert.Equal(32, id.Length);
+        Assert.Contains(id, history.Output, StringComparison.Ordinal);
+        Assert.Equal(3, history.Output.Trim().Split('\n').Length);
+        Assert.Contains("max 3", status.Output, StringComparison.Ordinal);
+        Assert.Contains(name, list.Output.Split('\n').Select(l => l.Trim()));
+    }
+
+    [Fact]
+    public async Task CliSchedulesAndCancels()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("cli-schedule");
+        await RunAsync("define", name, "--handler", Probe.Handler, "--args", $$"""{"run":"{{board.Id}}"}""");
+        await RunAsync("start", name);
+
+        var later = await RunAsync("in", name, "01:00:00");
+        var at = await RunAsync("at", name, DateTimeOffset.UtcNow.AddHours(2).ToString("O"));
+        var every = await RunAsync("every", name, "00:10:00", "--sync");
+        var statusJson = await RunAsync("status", name, "--json");
+        var cancelOne = await RunAsync("cancel", name, later.Output.Trim());
+        var cancelAll = await RunAsync("cancel", name);
+        var stop = await RunAsync("stop", name);
+
+        Assert.All(new[] { later, at, every, statusJson, cancelOne, cancelAll, stop }, r => Assert.Equal(0, r.Exit));
+        using var info = JsonDocument.Parse(statusJson.Output);
+        Assert.Equal(2, info.RootElement.GetProperty("pending").GetInt32());
+        Assert.Equal(board.Id, info.RootElement.GetProperty("definition").GetProperty("job").GetProperty("args").GetProperty("run").GetString());
+        Assert.Equal("cancelled 1", cancelOne.Output.Trim());
+        Assert.Equal("cancelled 1", cancelAll.Output.Trim());
+    }
+
+    [Fact]
+    public async Task CliReportsRefusalsAndBadInputWithClearErrors()
+    {
+        var unknownHandler = await RunAsync("define", ClusterFixture.NewJobName("cli-bad"), "--handler", "not-registered");
+        var badTime = await RunAsync("at", "x", "not-a-time");
+        var badArgs = await RunAsync("perform", "x", "--args", "[1,2]");
+        var undefined = await RunAsync("start", ClusterFixture.NewJobName("cli-undefined"));
+        var badInterval = await RunAsync("every", ClusterFixture.NewJobName("cli-interval"), "00:00:00");
+
+        Assert.Equal(1, unknownHandler.Exit);
+        Assert.Contains("'not-registered'", unknownHandler.Error, StringComparison.Ordinal);
+        Assert.Equal(2, badTime.Exit);
+        Assert.Contains("not-a-time", badTime.Error, StringComparison.Ordinal);
+        Assert.Equal(1, badArgs.Exit);
+        Assert.Contains("JSON object", badArgs.Error, StringComparison.Ordinal);
+        Assert.Equal(1, undefined.Exit);
+        Assert.Contains("not defined", undefined.Error, StringComparison.Ordinal);
+        Assert.Equal(1, badInterval.Exit);
+    }
+
+    [Fact]
+    public async Task CliSaysWhenTheClusterCannotBeReached()
+    {
+        var cli = new WorkCli((gateway, _) => throw new InvalidOperationException($"no silo at {gateway}"));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var exit = await cli.RunAsync(["--gateway", "127.0.0.1:1", "list"], output, error);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("cannot reach the cluster at 127.0.0.1:1", error.ToString(), StringComparison.Ordinal);
+    }
+}
