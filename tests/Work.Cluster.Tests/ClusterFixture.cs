@@ -22,6 +22,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.Options.ServiceId = "work-tests-" + Guid.NewGuid().ToString("N")[..8];
         builder.Options.ConfigureFileLogging = false;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -50,9 +51,16 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.LeaseDuration = TimeSpan.FromSeconds(6);
                 o.LeaseRenewPeriod = TimeSpan.FromSeconds(1);
             });
+            silo.AddActivityPropagation();
             silo.AddWork(work => work.AddSampleHandlers().AddHandler(Probe.Handler, Probe.HandleAsync).UseMetrics().UseTracing());
         }
     }
+}
+
+internal sealed class ClientConfigurator : IClientBuilderConfigurator
+{
+    public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder clientBuilder) =>
+        clientBuilder.AddActivityPropagation();
 }
 
 [CollectionDefinition(Name)]

@@ -32,6 +32,7 @@ public sealed class FailoverCluster : IAsyncDisposable
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["StoreKey"] = serviceId;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         s_stores[serviceId] = (new(), new SharedReminderTable());
         var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -69,6 +70,7 @@ public sealed class FailoverCluster : IAsyncDisposable
                 o.LeaseDuration = TimeSpan.FromSeconds(5);
                 o.LeaseRenewPeriod = TimeSpan.FromSeconds(1);
             });
+            silo.AddActivityPropagation();
             silo.AddWork(work => work.AddSampleHandlers().AddHandler(Probe.Handler, Probe.HandleAsync));
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Work.Grains;
 
 namespace Work.Cluster.Tests;
@@ -29,17 +30,26 @@ public sealed class FailoverTests
     [InlineData(true)]
     public async Task JobsMoveAndContinueWhenASiloStopsOrDies(bool kill)
     {
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) || source.Name == "Work.Orleans",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+        };
+        ActivitySource.AddActivityListener(listener);
         await using var cluster = await FailoverCluster.StartAsync(3);
         var jobs = new List<(IConcurrentJobGrain Job, Probe.Board Board, string OneShot)>();
+        using var request = new Activity("scheduling request").SetIdFormat(ActivityIdFormat.W3C).Start();
         for (var i = 0; i < 6; i++)
         {
             var board = Probe.NewBoard();
             var job = cluster.Job(ClusterFixture.NewJobName($"move{i}"));
             await job.DefineProbeAsync(board, every: new EverySchedule { Interval = TimeSpan.FromMilliseconds(300), Sync = true });
             await job.StartAsync();
-            var oneShot = await job.PerformInAsync(TimeSpan.FromSeconds(3), Probe.Args(board, status: 444));
+            var oneShot = await job.PerformInAsync(TimeSpan.FromSeconds(8), Probe.Args(board, status: 444));
             jobs.Add((job, board, oneShot));
         }
+
+        request.Stop();
 
         foreach (var (_, board, _) in jobs)
         {
@@ -74,7 +84,11 @@ public sealed class FailoverTests
         {
             var done = await job.WaitFinishedAsync(oneShot);
             Assert.Equal(JobStatus.NoResponse, done.Status);
-            Assert.Contains(board.Started, s => s.ExecutionId == oneShot);
+            var run = Assert.Single(board.Started, s => s.ExecutionId == oneShot);
+
+            // The stored trace context survived the move: the execution links to the request that scheduled it.
+            Assert.True(ActivityContext.TryParse(run.TraceParent, null, out var carried));
+            Assert.Equal(request.TraceId, carried.TraceId);
         }
 
         var after = await Task.WhenAll(jobs.Select(j => j.Job.GetInfoAsync()));

@@ -85,7 +85,7 @@ public sealed class JobGrainOperationTests(ClusterFixture fixture)
         await job.StartAsync();
 
         await job.PerformEveryAsync(TimeSpan.FromMilliseconds(100), sync: true);
-        var starts = new List<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)>();
+        var starts = new List<ProbeStart>();
         for (var i = 0; i < 5; i++)
         {
             starts.Add(await board.NextStartAsync());

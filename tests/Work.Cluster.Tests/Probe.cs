@@ -54,10 +54,9 @@ internal static class Probe
 
         public string Id { get; } = id;
 
-        public ConcurrentQueue<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)> Started { get; } = new();
+        public ConcurrentQueue<ProbeStart> Started { get; } = new();
 
-        public Channel<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)> Starts { get; } =
-            Channel.CreateUnbounded<(string, int, string, DateTimeOffset, DateTimeOffset)>();
+        public Channel<ProbeStart> Starts { get; } = Channel.CreateUnbounded<ProbeStart>();
 
         public int Finished;
 
@@ -74,7 +73,7 @@ internal static class Probe
                 seen = Volatile.Read(ref _max);
             }
 
-            var entry = (context.ExecutionId, context.Attempt, context.Worker, context.ScheduledAt, context.StartedAt);
+            var entry = new ProbeStart(context.ExecutionId, context.Attempt, context.Worker, context.ScheduledAt, context.StartedAt, context.Job.TraceParent);
             Started.Enqueue(entry);
             Starts.Writer.TryWrite(entry);
             return now;
@@ -86,7 +85,10 @@ internal static class Probe
             Interlocked.Increment(ref Finished);
         }
 
-        public async Task<(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started)> NextStartAsync() =>
+        public async Task<ProbeStart> NextStartAsync() =>
             await Starts.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
     }
 }
+
+/// <summary>One execution as the probe saw it start.</summary>
+internal sealed record ProbeStart(string ExecutionId, int Attempt, string Silo, DateTimeOffset Scheduled, DateTimeOffset Started, string? TraceParent);
