@@ -8,8 +8,13 @@ namespace Work.Benchmarks;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "e2e")
+        {
+            return await EndToEnd.EndToEndRun.RunAsync(args[1..]);
+        }
+
         var config = ManualConfig.Create(DefaultConfig.Instance)
             .AddJob(BenchmarkDotNet.Jobs.Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(10))
             .AddDiagnoser(MemoryDiagnoser.Default)

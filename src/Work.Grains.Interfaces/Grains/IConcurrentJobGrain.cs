@@ -64,9 +64,9 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     [Alias("GetHistory")]
     Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20);
 
-    /// <summary>Called by executors: an execution finished. Reports for unknown or superseded attempts are ignored.</summary>
+    /// <summary>Called by executors: executions finished. Reports for unknown or superseded attempts are ignored.</summary>
     [Alias("Report")]
-    Task ReportAsync(JobExecution execution);
+    Task ReportAsync(IReadOnlyList<JobExecution> executions);
 
     /// <summary>Called by executors while executions run, so their leases do not run out.</summary>
     [Alias("Renew")]

@@ -8,9 +8,9 @@ namespace Work.Grains;
 [Alias("work.IJobExecutorGrain")]
 public interface IJobExecutorGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the execution and returns at once. An order already running here is not started twice.</summary>
+    /// <summary>Starts the executions and returns at once. An order already running here is not started twice.</summary>
     [Alias("Execute")]
-    Task ExecuteAsync(ExecutionOrder order);
+    Task ExecuteAsync(IReadOnlyList<ExecutionOrder> orders);
 
     /// <summary>Signals the token of a running execution; false when it is not running here.</summary>
     [Alias("Cancel")]

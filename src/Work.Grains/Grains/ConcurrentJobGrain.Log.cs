@@ -10,8 +10,8 @@ internal sealed partial class ConcurrentJobGrain
     [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Job {Job} ignored a report of execution {ExecutionId} attempt {Attempt} from {Worker}: it is not in flight")]
     private static partial void LogIgnoredReport(ILogger logger, string job, string executionId, int attempt, string worker);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {Job} could not hand execution {ExecutionId} to {Executor}; it will be dispatched again")]
-    private static partial void LogDispatchFailed(ILogger logger, Exception error, string job, string executionId, string executor);
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {Job} could not hand {Count} executions to {Executor}; they will be dispatched again")]
+    private static partial void LogDispatchFailed(ILogger logger, Exception error, string job, int count, string executor);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Job {Job} could not signal execution {ExecutionId} on {Executor} to cancel")]
     private static partial void LogCancelFailed(ILogger logger, Exception error, string job, string executionId, string executor);

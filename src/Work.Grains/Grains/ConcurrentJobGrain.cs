@@ -32,6 +32,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
     private int _nextExecutor;
+    private List<string>? _silos;
+    private MembershipVersion _silosVersion;
 
     public ConcurrentJobGrain(
         [PersistentState("job", WorkClusterOptions.StorageName)] IPersistentState<JobState> state,
@@ -83,20 +85,20 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         _scheduler.Define(definition);
         await GrainFactory.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).AddAsync(Name);
-        await CommitAsync([]);
+        await PumpAsync(mustSave: true);
     }
 
     public async Task StartAsync()
     {
         _scheduler.Start();
-        await CommitAsync([]);
+        await PumpAsync(mustSave: true);
     }
 
     public async Task StopAsync()
     {
         var cancelled = new List<JobExecution>();
         var running = _scheduler.Stop(cancelled);
-        await CommitAsync(cancelled);
+        await PumpAsync(cancelled, mustSave: true);
         await SignalAsync(running);
     }
 
@@ -125,7 +127,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     public async Task PerformEveryAsync(TimeSpan interval, bool sync = false)
     {
         _scheduler.SetEvery(new EverySchedule { Interval = interval, Sync = sync });
-        await CommitAsync([]);
+        await PumpAsync(mustSave: true);
     }
 
     public async Task<JobExecution?> WaitAsync(string executionId, TimeSpan maxWait)
@@ -165,7 +167,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     {
         var cancelled = new List<JobExecution>();
         var running = _scheduler.Cancel(executionId, cancelled);
-        await CommitAsync(cancelled);
+        await PumpAsync(cancelled, mustSave: true);
         await SignalAsync(running);
         return cancelled.Count + running.Count;
     }
@@ -179,17 +181,27 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         return Task.FromResult(newest);
     }
 
-    public async Task ReportAsync(JobExecution execution)
+    public async Task ReportAsync(IReadOnlyList<JobExecution> executions)
     {
-        ArgumentNullException.ThrowIfNull(execution);
+        ArgumentNullException.ThrowIfNull(executions);
         var finished = new List<JobExecution>();
-        if (!_scheduler.Report(execution, finished))
+        var accepted = 0;
+        foreach (var execution in executions)
         {
-            LogIgnoredReport(_logger, Name, execution.ExecutionId, execution.Attempt, execution.Worker);
-            return;
+            if (_scheduler.Report(execution, finished))
+            {
+                accepted++;
+            }
+            else
+            {
+                LogIgnoredReport(_logger, Name, execution.ExecutionId, execution.Attempt, execution.Worker);
+            }
         }
 
-        await CommitAsync(finished);
+        if (accepted > 0)
+        {
+            await PumpAsync(finished, mustSave: true);
+        }
     }
 
     public Task RenewLeasesAsync(IReadOnlyList<string> executionIds)
@@ -206,71 +218,76 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var handler = _scheduler.Definition.Job.Handler;
         var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(operation, Name, handler);
         var run = _scheduler.Accept(due, args, traceParent, traceState);
-        await CommitAsync([]);
+        await PumpAsync(mustSave: true);
         return run.ExecutionId;
     }
 
-    /// <summary>Makes what just changed durable, then dispatches what is due and re-arms the timer.</summary>
-    private async Task CommitAsync(List<JobExecution> finished)
-    {
-        Complete(finished);
-        await SaveAsync();
-        await PumpAsync();
-    }
-
-    private async Task PumpAsync()
+    /// <summary>
+    /// Takes what is due under the cap, makes it and whatever just changed durable in one (group-committed) write,
+    /// re-arms the timer and hands the runs to executors, one call per executor.
+    /// </summary>
+    private async Task PumpAsync(List<JobExecution>? finished = null, bool mustSave = false)
     {
         var now = _time.GetUtcNow();
-        var finished = new List<JobExecution>();
+        finished ??= [];
         var due = _scheduler.TakeDue(now, finished);
-        List<(Scheduling.PendingRun Run, string Executor)>? orders = null;
+        Dictionary<string, List<Scheduling.PendingRun>>? batches = null;
         if (due.Count > 0)
         {
-            orders = new(due.Count);
+            batches = [];
             var silos = ActiveSilos();
             var load = _state.State.InFlight.Values.GroupBy(f => f.Executor).ToDictionary(g => g.Key, g => g.Count());
             foreach (var run in due)
             {
                 var executor = PickExecutor(silos, load);
                 _scheduler.Dispatched(run, executor, now, _options.LeaseDuration);
-                orders.Add((run, executor));
+                if (!batches.TryGetValue(executor, out var batch))
+                {
+                    batches[executor] = batch = [];
+                }
+
+                batch.Add(run);
             }
         }
 
         Complete(finished);
-        if (orders is not null || finished.Count > 0)
+        if (mustSave || batches is not null || finished.Count > 0)
         {
             await SaveAsync();
         }
 
         Arm();
         await EnsureReminderAsync();
-        if (orders is not null)
+        if (batches is not null)
         {
-            await Task.WhenAll(orders.Select(o => SendAsync(o.Run, o.Executor)));
+            await Task.WhenAll(batches.Select(b => SendAsync(b.Key, b.Value)));
         }
     }
 
-    private async Task SendAsync(Scheduling.PendingRun run, string executor)
+    private async Task SendAsync(string executor, List<Scheduling.PendingRun> runs)
     {
         var job = _scheduler.Definition.Job;
-        var order = new ExecutionOrder
+        var orders = runs.Select(run => new ExecutionOrder
         {
             JobName = Name,
             Job = job with { Args = run.Args ?? job.Args, TraceParent = run.TraceParent, TraceState = run.TraceState },
             ExecutionId = run.ExecutionId,
             Attempt = run.Attempt,
             ScheduledAt = run.DueAt,
-        };
+        }).ToList();
         try
         {
-            await GrainFactory.GetGrain<IJobExecutorGrain>(executor).ExecuteAsync(order);
+            await GrainFactory.GetGrain<IJobExecutorGrain>(executor).ExecuteAsync(orders);
         }
         catch (Exception ex)
         {
-            // The executor's silo is going away: the run goes back to pending and is dispatched again.
-            LogDispatchFailed(_logger, ex, Name, run.ExecutionId, executor);
-            _scheduler.Undispatched(run);
+            // The executor's silo is going away: the runs go back to pending and are dispatched again.
+            LogDispatchFailed(_logger, ex, Name, runs.Count, executor);
+            foreach (var run in runs)
+            {
+                _scheduler.Undispatched(run);
+            }
+
             await SaveAsync();
             Arm();
         }
@@ -293,12 +310,18 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     private List<string> ActiveSilos()
     {
-        var silos = _membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active)
-            .Select(m => m.SiloAddress.ToParsableString())
-            .Order(StringComparer.Ordinal)
-            .ToList();
-        return silos.Count > 0 ? silos : [_engine.SiloName];
+        var snapshot = _membership.CurrentSnapshot;
+        if (_silos is null || _silosVersion != snapshot.Version)
+        {
+            _silos = snapshot.Members.Values
+                .Where(m => m.Status == SiloStatus.Active)
+                .Select(m => m.SiloAddress.ToParsableString())
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            _silosVersion = snapshot.Version;
+        }
+
+        return _silos.Count > 0 ? _silos : [_engine.SiloName];
     }
 
     // The live silo with the fewest of this job's executions, ties broken round-robin.

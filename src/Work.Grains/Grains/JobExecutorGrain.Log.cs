@@ -4,11 +4,11 @@ namespace Work.Grains;
 
 internal sealed partial class JobExecutorGrain
 {
-    [LoggerMessage(EventId = 2100, Level = LogLevel.Warning, Message = "Could not report execution {ExecutionId} to job {Job}; trying again")]
-    private static partial void LogReportRetry(ILogger logger, Exception error, string executionId, string job);
+    [LoggerMessage(EventId = 2100, Level = LogLevel.Warning, Message = "Could not report {Count} executions to job {Job}; trying again")]
+    private static partial void LogReportRetry(ILogger logger, Exception error, int count, string job);
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Gave up reporting execution {ExecutionId} to job {Job}; its lease will run out and it will run again")]
-    private static partial void LogReportFailed(ILogger logger, Exception error, string executionId, string job);
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "Gave up reporting {Count} executions to job {Job}; their leases will run out and they will run again")]
+    private static partial void LogReportFailed(ILogger logger, Exception error, int count, string job);
 
     [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "Execution {ExecutionId} of job {Job} could not be run or reported")]
     private static partial void LogRunFailed(ILogger logger, Exception error, string executionId, string job);

@@ -21,6 +21,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReportQueue> _reports = new(StringComparer.Ordinal);
     private readonly ExecutionEngine _engine;
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
@@ -48,29 +49,33 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
-    public Task ExecuteAsync(ExecutionOrder order)
+    public Task ExecuteAsync(IReadOnlyList<ExecutionOrder> orders)
     {
-        ArgumentNullException.ThrowIfNull(order);
-        var running = new Running(order, new CancellationTokenSource());
-        if (!_running.TryAdd(Key(order.ExecutionId, order.Attempt), running))
+        ArgumentNullException.ThrowIfNull(orders);
+        foreach (var order in orders)
         {
-            // The same attempt delivered twice: it is already running here.
-            running.Cancellation.Dispose();
-            return Task.CompletedTask;
+            var running = new Running(order, new CancellationTokenSource());
+            if (!_running.TryAdd(Key(order.ExecutionId, order.Attempt), running))
+            {
+                // The same attempt delivered twice: it is already running here.
+                running.Cancellation.Dispose();
+                continue;
+            }
+
+            // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await RunAsync(running);
+                }
+                catch (Exception ex)
+                {
+                    LogRunFailed(_logger, ex, order.ExecutionId, order.JobName);
+                }
+            });
         }
 
-        // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await RunAsync(running);
-            }
-            catch (Exception ex)
-            {
-                LogRunFailed(_logger, ex, order.ExecutionId, order.JobName);
-            }
-        });
         return Task.CompletedTask;
     }
 
@@ -107,28 +112,67 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             running.Cancellation.Dispose();
         }
 
-        await ReportAsync(order.JobName, execution);
+        QueueReport(order.JobName, execution);
     }
 
-    private async Task ReportAsync(string jobName, JobExecution execution)
+    // Reports to one job go one batch at a time: what finishes while a batch is on its way goes in the next.
+    private void QueueReport(string jobName, JobExecution execution)
+    {
+        var queue = _reports.GetOrAdd(jobName, static _ => new ReportQueue());
+        bool flush;
+        lock (queue.Lock)
+        {
+            queue.Buffer.Add(execution);
+            flush = !queue.Flushing;
+            queue.Flushing = true;
+        }
+
+        if (flush)
+        {
+            _ = FlushAsync(jobName, queue);
+        }
+    }
+
+    private async Task FlushAsync(string jobName, ReportQueue queue)
+    {
+        while (true)
+        {
+            List<JobExecution> batch;
+            lock (queue.Lock)
+            {
+                if (queue.Buffer.Count == 0)
+                {
+                    queue.Flushing = false;
+                    return;
+                }
+
+                batch = queue.Buffer;
+                queue.Buffer = [];
+            }
+
+            await ReportAsync(jobName, batch);
+        }
+    }
+
+    private async Task ReportAsync(string jobName, List<JobExecution> executions)
     {
         var job = _grains.GetGrain<IConcurrentJobGrain>(jobName);
         for (var attempt = 0; ; attempt++)
         {
             try
             {
-                await job.ReportAsync(execution);
+                await job.ReportAsync(executions);
                 return;
             }
             catch (Exception ex) when (attempt < s_reportBackoff.Length)
             {
-                LogReportRetry(_logger, ex, execution.ExecutionId, jobName);
+                LogReportRetry(_logger, ex, executions.Count, jobName);
                 await Task.Delay(s_reportBackoff[attempt], _time);
             }
             catch (Exception ex)
             {
-                // The job grain's lease on this attempt runs out and it is run again: an identifiable duplicate.
-                LogReportFailed(_logger, ex, execution.ExecutionId, jobName);
+                // The job grain's leases on these attempts run out and they run again: identifiable duplicates.
+                LogReportFailed(_logger, ex, executions.Count, jobName);
                 return;
             }
         }
@@ -151,4 +195,13 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     }
 
     private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
+
+    private sealed class ReportQueue
+    {
+        public Lock Lock { get; } = new();
+
+        public List<JobExecution> Buffer { get; set; } = [];
+
+        public bool Flushing { get; set; }
+    }
 }

@@ -1,0 +1,49 @@
+using Work.Pipeline;
+
+namespace Work.Benchmarks.EndToEnd;
+
+/// <summary>Handlers of the end-to-end run, with counters the run reads.</summary>
+internal static class BenchHandlers
+{
+    public const string Noop = "bench-noop";
+    public const string Sleep = "bench-sleep";
+
+    private static int s_running;
+    private static int s_maxRunning;
+    private static long s_noops;
+
+    public static long Noops => Interlocked.Read(ref s_noops);
+
+    public static int MaxRunning => Volatile.Read(ref s_maxRunning);
+
+    public static void Reset()
+    {
+        Interlocked.Exchange(ref s_noops, 0);
+        Volatile.Write(ref s_maxRunning, 0);
+    }
+
+    public static Task NoopAsync(JobContext context)
+    {
+        Interlocked.Increment(ref s_noops);
+        return Task.CompletedTask;
+    }
+
+    public static async Task SleepAsync(JobContext context)
+    {
+        var now = Interlocked.Increment(ref s_running);
+        var seen = Volatile.Read(ref s_maxRunning);
+        while (now > seen && Interlocked.CompareExchange(ref s_maxRunning, now, seen) != seen)
+        {
+            seen = Volatile.Read(ref s_maxRunning);
+        }
+
+        try
+        {
+            await Task.Delay(context.Args.GetOrDefault("ms", 50), context.CancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref s_running);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Work.Grains;
+using Work.Hosting;
+
+namespace Work.Benchmarks.EndToEnd;
+
+/// <summary>
+/// The end-to-end measurements on one in-process silo, all in one run so the ratios compare like with like:
+/// raw grain calls, performs through the job grain, PerformIn lateness, PerformEvery jitter and drift, and the
+/// MaxWorkers cap with its wall time against the ideal.
+/// </summary>
+internal static class EndToEndRun
+{
+    private const int Calls = 100_000;
+    private const int Outstanding = 1_000;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: 21111, gatewayPort: 40000)
+            .AddMemoryGrainStorage(WorkClusterOptions.StorageName)
+            .UseInMemoryReminderService()
+            .AddWork(work => work.AddHandler(BenchHandlers.Noop, BenchHandlers.NoopAsync).AddHandler(BenchHandlers.Sleep, BenchHandlers.SleepAsync)));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+
+        Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
+        var calls = quick ? Calls / 10 : Calls;
+
+        // Warm both paths up.
+        await RawAsync(grains, 5_000);
+        var warm = grains.GetGrain<IConcurrentJobGrain>("bench-warm");
+        await DefineAsync(warm, BenchHandlers.Noop, 64);
+        await PerformsAsync(warm, 5_000);
+
+        var raw = await RawAsync(grains, calls);
+        Report("1. raw [StatelessWorker] no-op calls", $"{raw:N0}/s", "baseline");
+
+        var throughputJob = grains.GetGrain<IConcurrentJobGrain>("bench-throughput");
+        await DefineAsync(throughputJob, BenchHandlers.Noop, 64);
+        BenchHandlers.Reset();
+        var (accepted, completed) = await PerformsAsync(throughputJob, calls);
+        Report("2. async performs accepted", $"{accepted:N0}/s", $"{accepted / raw:P1} of raw (target >= 60%)");
+        Report("   ...and executed", $"{completed:N0}/s", $"{completed / raw:P1} of raw");
+
+        var lateness = await LatenessAsync(grains, quick ? 200 : 1_000);
+        Report("3. PerformIn(2 s) lateness", $"p50 {lateness.P50:0.00} ms, p99 {lateness.P99:0.00} ms, max {lateness.Max:0.00} ms", $"early: {lateness.Early} (target p99 <= 10 ms, never early)");
+
+        var jitter = await JitterAsync(grains, quick ? 5 : 30);
+        Report("4. PerformEvery(1 s) jitter", $"p50 {jitter.P50:0.00} ms, p99 {jitter.P99:0.00} ms, max {jitter.Max:0.00} ms", $"drift {jitter.DriftMs:0.000} ms over {jitter.Runs} runs (target p99 <= 6 ms, no drift)");
+
+        var cap = await CapAsync(grains, quick ? 200 : 1_000);
+        Report("5. 50 ms jobs, MaxWorkers 8", $"max observed {cap.Max}", $"wall/ideal {cap.Ratio:0.000} (target exactly 8, <= 1.06)");
+
+        await host.StopAsync();
+        return 0;
+    }
+
+    private static void Report(string what, string figure, string note) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-40} {figure,-44} {note}"));
+
+    private static Task DefineAsync(IConcurrentJobGrain job, string handler, int maxWorkers, int historyLimit = 100) =>
+        job.DefineAsync(new JobDefinition(new Job(handler)) { MaxWorkers = maxWorkers, HistoryLimit = historyLimit })
+            .ContinueWith(_ => job.StartAsync(), TaskScheduler.Default).Unwrap();
+
+    private static async Task<double> RawAsync(IGrainFactory grains, int count)
+    {
+        var grain = grains.GetGrain<INoopGrain>(0);
+        var watch = Stopwatch.StartNew();
+        await ForEachOutstandingAsync(count, _ => grain.NoopAsync());
+        return count / watch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<(double Accepted, double Completed)> PerformsAsync(IConcurrentJobGrain job, int count)
+    {
+        var start = BenchHandlers.Noops;
+        var watch = Stopwatch.StartNew();
+        await ForEachOutstandingAsync(count, _ => job.EnqueueAsync());
+        var accepted = count / watch.Elapsed.TotalSeconds;
+        while (BenchHandlers.Noops - start < count)
+        {
+            await Task.Delay(1);
+        }
+
+        return (accepted, count / watch.Elapsed.TotalSeconds);
+    }
+
+    private static async Task ForEachOutstandingAsync(int count, Func<int, Task> call)
+    {
+        var next = -1;
+        async Task Lane()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                await call(i);
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, Outstanding).Select(_ => Task.Run(Lane)));
+    }
+
+    private static async Task<Percentiles> LatenessAsync(IGrainFactory grains, int count)
+    {
+        var job = grains.GetGrain<IConcurrentJobGrain>("bench-lateness");
+        await DefineAsync(job, BenchHandlers.Noop, count, historyLimit: count);
+        var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => job.PerformInAsync(TimeSpan.FromSeconds(2))));
+        var done = new List<JobExecution>();
+        foreach (var id in ids)
+        {
+            JobExecution? execution;
+            while ((execution = await job.WaitAsync(id, TimeSpan.FromSeconds(10))) is null)
+            {
+            }
+
+            done.Add(execution);
+        }
+
+        return Percentiles.Of(done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
+    }
+
+    private static async Task<Percentiles> JitterAsync(IGrainFactory grains, int seconds)
+    {
+        var job = grains.GetGrain<IConcurrentJobGrain>("bench-jitter");
+        await DefineAsync(job, BenchHandlers.Noop, 1, historyLimit: 1_000);
+        await job.PerformEveryAsync(TimeSpan.FromSeconds(1), sync: true);
+        await Task.Delay(TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(500));
+        await job.StopAsync();
+        var runs = (await job.GetHistoryAsync(1_000)).Reverse().ToList();
+        var result = Percentiles.Of(runs.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
+        var span = runs[^1].ScheduledAt - runs[0].ScheduledAt;
+        return result with { DriftMs = (span - TimeSpan.FromSeconds(runs.Count - 1)).TotalMilliseconds, Runs = runs.Count };
+    }
+
+    private static async Task<(int Max, double Ratio)> CapAsync(IGrainFactory grains, int count)
+    {
+        var job = grains.GetGrain<IConcurrentJobGrain>("bench-cap");
+        await DefineAsync(job, BenchHandlers.Sleep, 8, historyLimit: count);
+        BenchHandlers.Reset();
+        var args = JobArgs.From(new { ms = 50 });
+        var watch = Stopwatch.StartNew();
+        var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => job.EnqueueAsync(args)));
+        foreach (var id in ids)
+        {
+            while (await job.WaitAsync(id, TimeSpan.FromSeconds(10)) is null)
+            {
+            }
+        }
+
+        var ideal = TimeSpan.FromMilliseconds(50.0 * count / 8);
+        return (BenchHandlers.MaxRunning, watch.Elapsed / ideal);
+    }
+
+    private sealed record Percentiles(double P50, double P99, double Max, int Early)
+    {
+        public double DriftMs { get; init; }
+
+        public int Runs { get; init; }
+
+        public static Percentiles Of(List<double> values)
+        {
+            values.Sort();
+            double At(double q) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
+            return new Percentiles(At(0.50), At(0.99), values[^1], values.Count(v => v < 0));
+        }
+    }
+}
