@@ -1,6 +1,9 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 using Work.Diagnostics;
 using Work.Hosting;
 using Work.Scheduling;
@@ -31,6 +34,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private bool _reminderRegistered;
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
+    private readonly Dictionary<long, GrainState<ReadySegment>> _segments = [];
+    private IGrainStorage _storage = null!;
     private int _nextExecutor;
     private List<string>? _silos;
     private MembershipVersion _silosVersion;
@@ -55,7 +60,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries);
+        _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName);
+        var ready = new ReadyQueue(_state.State);
+        ready.Load(await ReadSegmentsAsync());
+        _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries, ready: ready);
         _timer = this.RegisterGrainTimer(
             static (grain, _) => grain.PumpAsync(),
             this,
@@ -63,7 +71,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         _reminderRegistered = await this.GetReminder(ReminderName, cancellationToken) is not null;
         if (_state.RecordExists)
         {
-            LogActivated(_logger, Name, _state.State.Pending.Count, _state.State.InFlight.Count, _state.State.Recurring is not null);
+            LogActivated(_logger, Name, _scheduler.PendingCount, _state.State.InFlight.Count, _state.State.Recurring is not null);
         }
 
         // Due times that passed while the job was not active are handled now (misfire policy for recurring ticks).
@@ -223,15 +231,15 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     }
 
     /// <summary>
-    /// Takes what is due under the cap, makes it and whatever just changed durable in one (group-committed) write,
-    /// re-arms the timer and hands the runs to executors, one call per executor.
+    /// Takes what is due under the cap, hands the runs to executors (one call per executor), makes them and whatever
+    /// just changed durable in one group-committed write, and re-arms the timer.
     /// </summary>
     private async Task PumpAsync(List<JobExecution>? finished = null, bool mustSave = false)
     {
         var now = _time.GetUtcNow();
         finished ??= [];
         var due = _scheduler.TakeDue(now, finished);
-        Dictionary<string, List<Scheduling.PendingRun>>? batches = null;
+        Dictionary<string, List<PendingRun>>? batches = null;
         if (due.Count > 0)
         {
             batches = [];
@@ -251,6 +259,11 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         Complete(finished);
+
+        // Runs go out while the write is under way: a tick is not late by a storage round trip. If this silo dies
+        // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
+        // an executor still running the same attempt does not start it twice, and the history records one).
+        var sending = batches is null ? Task.CompletedTask : Task.WhenAll(batches.Select(b => SendAsync(b.Key, b.Value)));
         if (mustSave || batches is not null || finished.Count > 0)
         {
             await SaveAsync();
@@ -258,13 +271,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         Arm();
         await EnsureReminderAsync();
-        if (batches is not null)
-        {
-            await Task.WhenAll(batches.Select(b => SendAsync(b.Key, b.Value)));
-        }
+        await sending;
     }
 
-    private async Task SendAsync(string executor, List<Scheduling.PendingRun> runs)
+    private async Task SendAsync(string executor, List<PendingRun> runs)
     {
         var job = _scheduler.Definition.Job;
         var orders = runs.Select(run => new ExecutionOrder
@@ -405,14 +415,20 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         _writing = true;
         while (round is not null)
         {
+            var dirty = _scheduler.Ready.TakeDirty();
+            var dropped = _scheduler.Ready.TakeDropped();
             try
             {
+                // Ready runs first, then the main state that points at them, then the segments it no longer needs.
+                await Task.WhenAll(dirty.Select(segment => WriteSegmentAsync(segment.Number, segment.Runs)));
                 await _state.WriteStateAsync();
+                await Task.WhenAll(dropped.Select(ClearSegmentAsync));
                 round.TrySetResult();
             }
             catch (Exception ex)
             {
                 LogWriteFailed(_logger, ex, Name);
+                _scheduler.Ready.MarkDirty(dirty.Select(d => d.Number));
                 round.TrySetException(ex);
                 if (ex is Orleans.Storage.InconsistentStateException)
                 {
@@ -426,5 +442,51 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         _writing = false;
+    }
+
+    private static string SegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-ready-{number}");
+
+    private async Task WriteSegmentAsync(long number, List<PendingRun> runs)
+    {
+        if (!_segments.TryGetValue(number, out var segment))
+        {
+            _segments[number] = segment = new GrainState<ReadySegment>(new ReadySegment());
+        }
+
+        segment.State = new ReadySegment { Runs = runs };
+        await _storage.WriteStateAsync(SegmentName(number), GrainContext.GrainId, segment);
+    }
+
+    private async Task ClearSegmentAsync(long number)
+    {
+        if (_segments.Remove(number, out var segment) && segment.RecordExists)
+        {
+            await _storage.ClearStateAsync(SegmentName(number), GrainContext.GrainId, segment);
+        }
+    }
+
+    // Segments from the stored head through the stored tail, and any written after it whose tail update was lost.
+    private async Task<List<(long Number, List<PendingRun> Runs)>> ReadSegmentsAsync()
+    {
+        var found = new List<(long, List<PendingRun>)>();
+        for (var number = _state.State.ReadyHead; ; number++)
+        {
+            var segment = new GrainState<ReadySegment>(new ReadySegment());
+            await _storage.ReadStateAsync(SegmentName(number), GrainContext.GrainId, segment);
+            if (!segment.RecordExists)
+            {
+                if (number > _state.State.ReadyTail)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            _segments[number] = segment;
+            found.Add((number, segment.State?.Runs ?? []));
+        }
+
+        return found;
     }
 }

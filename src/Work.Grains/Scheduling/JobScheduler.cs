@@ -21,9 +21,16 @@ internal sealed class JobScheduler
     private readonly int _lostRedeliveries;
 
     public JobScheduler(
-        string name, JobState state, TimeProvider time, Func<double>? random = null, TimeSpan? misfireThreshold = null, int lostRedeliveries = 2)
+        string name,
+        JobState state,
+        TimeProvider time,
+        Func<double>? random = null,
+        TimeSpan? misfireThreshold = null,
+        int lostRedeliveries = 2,
+        ReadyQueue? ready = null)
     {
         _lostRedeliveries = lostRedeliveries;
+        Ready = ready ?? new ReadyQueue(state);
         Name = name;
         State = state;
         _time = time;
@@ -34,6 +41,12 @@ internal sealed class JobScheduler
     public string Name { get; }
 
     public JobState State { get; }
+
+    /// <summary>Runs accepted to run now, waiting for a free worker.</summary>
+    public ReadyQueue Ready { get; }
+
+    /// <summary>Executions accepted and not yet dispatched.</summary>
+    public int PendingCount => State.Pending.Count + Ready.Count;
 
     public JobDefinition Definition =>
         State.Definition ?? throw new InvalidOperationException($"Job '{Name}' is not defined: define it before starting or performing it.");
@@ -113,7 +126,15 @@ internal sealed class JobScheduler
             TraceParent = traceParent ?? definition.Job.TraceParent,
             TraceState = traceParent is null ? definition.Job.TraceState : traceState,
         };
-        Insert(run);
+        if (due <= _time.GetUtcNow())
+        {
+            Ready.Enqueue(run);
+        }
+        else
+        {
+            Insert(run);
+        }
+
         return run;
     }
 
@@ -146,10 +167,23 @@ internal sealed class JobScheduler
         TickRecurring(now);
         var free = AllowedWorkers(now) - State.InFlight.Count;
         var taken = 0;
-        while (taken < State.Pending.Count && taken < free && State.Pending[taken].DueAt <= now)
+        while (due.Count < free)
         {
-            due.Add(State.Pending[taken]);
-            taken++;
+            var timed = taken < State.Pending.Count && State.Pending[taken].DueAt <= now ? State.Pending[taken] : null;
+            var ready = Ready.Peek();
+            if (ready is not null && (timed is null || ready.DueAt <= timed.DueAt))
+            {
+                due.Add(Ready.Dequeue());
+            }
+            else if (timed is not null)
+            {
+                due.Add(timed);
+                taken++;
+            }
+            else
+            {
+                break;
+            }
         }
 
         State.Pending.RemoveRange(0, taken);
@@ -219,12 +253,20 @@ internal sealed class JobScheduler
             Consider(recurring.DueAt(recurring.Next));
         }
 
-        if (State.Pending.Count > 0)
+        if (PendingCount > 0)
         {
             var allowed = AllowedWorkers(now);
             if (State.InFlight.Count < allowed)
             {
-                Consider(State.Pending[0].DueAt);
+                if (State.Pending.Count > 0)
+                {
+                    Consider(State.Pending[0].DueAt);
+                }
+
+                if (Ready.Peek() is { } ready)
+                {
+                    Consider(ready.DueAt);
+                }
             }
             else if (allowed < definition.MaxWorkers && State.Started)
             {
@@ -242,7 +284,7 @@ internal sealed class JobScheduler
     }
 
     /// <summary>True when a reminder should keep the job alive: something is scheduled or running.</summary>
-    public bool NeedsReminder => State.Recurring is not null || State.Pending.Count > 0 || State.InFlight.Count > 0;
+    public bool NeedsReminder => State.Recurring is not null || PendingCount > 0 || State.InFlight.Count > 0;
 
     public JobInfo Info(DateTimeOffset now)
     {
@@ -253,6 +295,11 @@ internal sealed class JobScheduler
         }
 
         due.AddRange(State.Pending.Take(10).Select(p => p.DueAt));
+        if (Ready.Peek() is { } ready)
+        {
+            due.Add(ready.DueAt);
+        }
+
         return new JobInfo
         {
             Name = Name,
@@ -260,7 +307,7 @@ internal sealed class JobScheduler
             Started = State.Started,
             RunningWorkers = State.InFlight.Count,
             AllowedWorkers = State.Definition is null ? 0 : AllowedWorkers(now),
-            Pending = State.Pending.Count,
+            Pending = PendingCount,
             NextDueTimes = due.Order().Take(10).ToList(),
             Finished = State.Finished,
             SkippedTicks = State.SkippedTicks,
@@ -270,7 +317,7 @@ internal sealed class JobScheduler
 
     /// <summary>Whether an execution is pending or in flight.</summary>
     public bool IsActive(string executionId) =>
-        State.InFlight.ContainsKey(executionId) || State.Pending.Exists(p => p.ExecutionId == executionId);
+        State.InFlight.ContainsKey(executionId) || State.Pending.Exists(p => p.ExecutionId == executionId) || Ready.Contains(executionId);
 
     /// <summary>The last recorded attempt of an execution, if any.</summary>
     public JobExecution? LastRecord(string executionId) => State.History.FindLast(e => e.ExecutionId == executionId);
@@ -381,6 +428,7 @@ internal sealed class JobScheduler
     {
         var now = _time.GetUtcNow();
         var definition = State.Definition;
+        var cancelled = new List<PendingRun>();
         State.Pending.RemoveAll(run =>
         {
             if (executionId is not null && run.ExecutionId != executionId)
@@ -388,7 +436,21 @@ internal sealed class JobScheduler
                 return false;
             }
 
-            var cancelled = new JobExecution
+            cancelled.Add(run);
+            return true;
+        });
+        if (executionId is null)
+        {
+            cancelled.AddRange(Ready.Clear());
+        }
+        else if (Ready.Remove(executionId) is { } run)
+        {
+            cancelled.Add(run);
+        }
+
+        foreach (var run in cancelled)
+        {
+            var record = new JobExecution
             {
                 ExecutionId = run.ExecutionId,
                 Handler = definition?.Job.Handler ?? "",
@@ -401,10 +463,9 @@ internal sealed class JobScheduler
                 StartedAt = now,
                 FinishedAt = now,
             };
-            AddHistory(cancelled, definition?.HistoryLimit ?? 0);
-            finished.Add(cancelled);
-            return true;
-        });
+            AddHistory(record, definition?.HistoryLimit ?? 0);
+            finished.Add(record);
+        }
     }
 
     // A cancelled attempt keeps its slot until its executor reports, but is never retried.

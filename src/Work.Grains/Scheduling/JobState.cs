@@ -16,7 +16,7 @@ public sealed class JobState
     [Id(2)]
     public DateTimeOffset StartedAt { get; set; }
 
-    /// <summary>Accepted executions not yet dispatched, earliest due first.</summary>
+    /// <summary>Timed executions (at a time, after a delay, retries, recurring ticks) not yet dispatched, earliest due first.</summary>
     [Id(3)]
     public List<PendingRun> Pending { get; set; } = [];
 
@@ -43,6 +43,22 @@ public sealed class JobState
     /// <summary>Attempts whose lease ran out.</summary>
     [Id(9)]
     public long Lost { get; set; }
+
+    /// <summary>The first stored segment of the ready queue.</summary>
+    [Id(10)]
+    public long ReadyHead { get; set; }
+
+    /// <summary>How many runs of the head segment were already taken.</summary>
+    [Id(11)]
+    public int ReadyHeadOffset { get; set; }
+
+    /// <summary>The last stored segment of the ready queue (below ReadyHead when it is empty).</summary>
+    [Id(12)]
+    public long ReadyTail { get; set; } = -1;
+
+    /// <summary>Ready runs cancelled while still in a stored segment.</summary>
+    [Id(13)]
+    public HashSet<string> ReadyCancelled { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>An accepted execution waiting for its due time or a free worker.</summary>

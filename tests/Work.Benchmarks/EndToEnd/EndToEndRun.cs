@@ -110,21 +110,23 @@ internal static class EndToEndRun
 
     private static async Task<Percentiles> LatenessAsync(IGrainFactory grains, int count)
     {
+        // Every run has a worker (MaxWorkers = count): this measures the scheduler's lateness, not queueing behind a cap.
         var job = grains.GetGrain<IConcurrentJobGrain>("bench-lateness");
-        await DefineAsync(job, BenchHandlers.Noop, count, historyLimit: count);
+        await DefineAsync(job, BenchHandlers.Noop, count);
         var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => job.PerformInAsync(TimeSpan.FromSeconds(2))));
-        var done = new List<JobExecution>();
-        foreach (var id in ids)
-        {
-            JobExecution? execution;
-            while ((execution = await job.WaitAsync(id, TimeSpan.FromSeconds(10))) is null)
-            {
-            }
+        var done = await Task.WhenAll(ids.Select(id => WaitAsync(job, id)));
+        return Percentiles.Of(done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
+    }
 
-            done.Add(execution);
+    // Waits while the execution is pending, so the result comes from the waiter, not from a long history.
+    private static async Task<JobExecution> WaitAsync(IConcurrentJobGrain job, string id)
+    {
+        JobExecution? execution;
+        while ((execution = await job.WaitAsync(id, TimeSpan.FromSeconds(10))) is null)
+        {
         }
 
-        return Percentiles.Of(done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
+        return execution;
     }
 
     private static async Task<Percentiles> JitterAsync(IGrainFactory grains, int seconds)
@@ -143,17 +145,12 @@ internal static class EndToEndRun
     private static async Task<(int Max, double Ratio)> CapAsync(IGrainFactory grains, int count)
     {
         var job = grains.GetGrain<IConcurrentJobGrain>("bench-cap");
-        await DefineAsync(job, BenchHandlers.Sleep, 8, historyLimit: count);
+        await DefineAsync(job, BenchHandlers.Sleep, 8);
         BenchHandlers.Reset();
         var args = JobArgs.From(new { ms = 50 });
         var watch = Stopwatch.StartNew();
         var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => job.EnqueueAsync(args)));
-        foreach (var id in ids)
-        {
-            while (await job.WaitAsync(id, TimeSpan.FromSeconds(10)) is null)
-            {
-            }
-        }
+        await Task.WhenAll(ids.Select(id => WaitAsync(job, id)));
 
         var ideal = TimeSpan.FromMilliseconds(50.0 * count / 8);
         return (BenchHandlers.MaxRunning, watch.Elapsed / ideal);

@@ -90,7 +90,7 @@ public sealed class JobSchedulerTests
         Assert.True(scheduler.Report(Result(first[0]), []));
         Assert.Single(Take(scheduler));
         Assert.Equal(3, scheduler.State.InFlight.Count);
-        Assert.Equal(6, scheduler.State.Pending.Count);
+        Assert.Equal(6, scheduler.PendingCount);
     }
 
     [Fact]
