@@ -264,12 +264,14 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
         // an executor still running the same attempt does not start it twice, and the history records one).
         var sending = batches is null ? Task.CompletedTask : Task.WhenAll(batches.Select(b => SendAsync(b.Key, b.Value)));
+
+        // Armed before the write, so the next due time is not held up by it.
+        Arm();
         if (mustSave || batches is not null || finished.Count > 0)
         {
             await SaveAsync();
         }
 
-        Arm();
         await EnsureReminderAsync();
         await sending;
     }

@@ -115,6 +115,12 @@ internal static class EndToEndRun
         await DefineAsync(job, BenchHandlers.Noop, count);
         var ids = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => job.PerformInAsync(TimeSpan.FromSeconds(2))));
         var done = await Task.WhenAll(ids.Select(id => WaitAsync(job, id)));
+        if (Environment.GetEnvironmentVariable("WORK_BENCH_DEBUG") is not null)
+        {
+            var first = done.Min(e => e.ScheduledAt);
+            Console.WriteLine($"due spread {(done.Max(e => e.ScheduledAt) - first).TotalMilliseconds} ms, started {(done.Min(e => e.StartedAt) - first).TotalMilliseconds}..{(done.Max(e => e.StartedAt) - first).TotalMilliseconds} ms");
+        }
+
         return Percentiles.Of(done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
     }
 
