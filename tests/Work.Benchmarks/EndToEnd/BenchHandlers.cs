@@ -11,6 +11,8 @@ internal static class BenchHandlers
     private static int s_running;
     private static int s_maxRunning;
     private static long s_noops;
+    private static long s_target = long.MaxValue;
+    private static TaskCompletionSource s_reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static long Noops => Interlocked.Read(ref s_noops);
 
@@ -22,9 +24,26 @@ internal static class BenchHandlers
         Volatile.Write(ref s_maxRunning, 0);
     }
 
+    /// <summary>Completes once <paramref name="count"/> more no-ops have run.</summary>
+    public static Task WhenNoopsAsync(long count)
+    {
+        s_reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref s_target, Interlocked.Read(ref s_noops) + count);
+        if (Interlocked.Read(ref s_noops) >= Interlocked.Read(ref s_target))
+        {
+            s_reached.TrySetResult();
+        }
+
+        return s_reached.Task;
+    }
+
     public static Task NoopAsync(JobContext context)
     {
-        Interlocked.Increment(ref s_noops);
+        if (Interlocked.Increment(ref s_noops) >= Interlocked.Read(ref s_target))
+        {
+            s_reached.TrySetResult();
+        }
+
         return Task.CompletedTask;
     }
 

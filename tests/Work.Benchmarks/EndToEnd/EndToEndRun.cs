@@ -81,14 +81,11 @@ internal static class EndToEndRun
 
     private static async Task<(double Accepted, double Completed)> PerformsAsync(IConcurrentJobGrain job, int count)
     {
-        var start = BenchHandlers.Noops;
+        var executed = BenchHandlers.WhenNoopsAsync(count);
         var watch = Stopwatch.StartNew();
         await ForEachOutstandingAsync(count, _ => job.EnqueueAsync());
         var accepted = count / watch.Elapsed.TotalSeconds;
-        while (BenchHandlers.Noops - start < count)
-        {
-            await Task.Delay(1);
-        }
+        await executed;
 
         return (accepted, count / watch.Elapsed.TotalSeconds);
     }
