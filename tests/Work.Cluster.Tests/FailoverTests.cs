@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Orleans.TestingHost;
 using Work.Grains;
 
 namespace Work.Cluster.Tests;
@@ -93,5 +94,48 @@ public sealed class FailoverTests
 
         var after = await Task.WhenAll(jobs.Select(j => j.Job.GetInfoAsync()));
         Assert.DoesNotContain(after, h => h.Silo == victim.SiloAddress.ToParsableString());
+    }
+
+    [Fact]
+    public async Task ABacklogAcrossStoredSegmentsSurvivesTheLossOfTheJobsSilo()
+    {
+        await using var cluster = await FailoverCluster.StartAsync(3);
+        var board = Probe.NewBoard();
+
+        // A job whose grain lives on a silo we may kill (not the primary, which hosts the test membership table).
+        IConcurrentJobGrain job;
+        SiloHandle? victim;
+        do
+        {
+            job = cluster.Job(ClusterFixture.NewJobName("backlog"));
+            await job.DefineProbeAsync(board, maxWorkers: 4, ms: 2, historyLimit: 5_000);
+            var host = (await job.GetInfoAsync()).Silo;
+            victim = cluster.Cluster.SecondarySilos.FirstOrDefault(s => s.SiloAddress.ToParsableString() == host);
+        }
+        while (victim is null);
+
+        await job.StartAsync();
+
+        // Over three segments of the ready queue.
+        var ids = new List<string>();
+        foreach (var chunk in Enumerable.Range(0, 1_300).Chunk(100))
+        {
+            ids.AddRange(await Task.WhenAll(chunk.Select(_ => job.EnqueueAsync())));
+        }
+
+        while (board.Started.Count < 100)
+        {
+            await board.NextStartAsync();
+        }
+
+        await cluster.Cluster.KillSiloAsync(victim);
+        var results = await Task.WhenAll(ids.Select(job.WaitFinishedAsync));
+
+        Assert.All(results, r => Assert.Equal(JobStatus.Success, r.Status));
+        var started = board.Started.Select(s => s.ExecutionId).ToHashSet();
+        Assert.True(ids.All(started.Contains), "every accepted execution ran");
+        var info = await job.GetInfoAsync();
+        Assert.Equal(0, info.Pending);
+        Assert.Equal(0, info.RunningWorkers);
     }
 }

@@ -19,12 +19,13 @@ internal static class JobGrainExtensions
         throw new TimeoutException($"Execution {executionId} did not finish.");
     }
 
-    public static Task DefineProbeAsync(this IConcurrentJobGrain job, Probe.Board board, int maxWorkers = 1, int ms = 0, RetryPolicy? retry = null, EverySchedule? every = null, TimeSpan? timeout = null, MisfirePolicy misfire = MisfirePolicy.FireOnce) =>
+    public static Task DefineProbeAsync(this IConcurrentJobGrain job, Probe.Board board, int maxWorkers = 1, int ms = 0, RetryPolicy? retry = null, EverySchedule? every = null, TimeSpan? timeout = null, MisfirePolicy misfire = MisfirePolicy.FireOnce, int historyLimit = 100) =>
         job.DefineAsync(new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board, ms), Timeout = timeout })
         {
             MaxWorkers = maxWorkers,
             Retry = retry ?? RetryPolicy.None,
             Every = every,
             Misfire = misfire,
+            HistoryLimit = historyLimit,
         });
 }
