@@ -12,7 +12,7 @@ internal sealed class ReadyQueue
     private readonly JobState _state;
     private readonly List<Segment> _segments = [];
     private readonly List<long> _dropped = [];
-    private int _count;
+    private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
 
     public ReadyQueue(JobState state)
     {
@@ -23,7 +23,7 @@ internal sealed class ReadyQueue
         }
     }
 
-    public int Count => _count;
+    public int Count => _waiting.Count;
 
     /// <summary>The runs waiting, in order.</summary>
     public IEnumerable<PendingRun> Runs
@@ -59,7 +59,8 @@ internal sealed class ReadyQueue
             _state.ReadyTail = _segments[^1].Number;
         }
 
-        _count = Runs.Count();
+        _waiting.Clear();
+        _waiting.UnionWith(Runs.Select(r => r.ExecutionId));
     }
 
     public void Enqueue(PendingRun run)
@@ -80,36 +81,35 @@ internal sealed class ReadyQueue
         var tail = _segments[^1];
         tail.Runs.Add(run);
         tail.Dirty = true;
-        _count++;
+        _waiting.Add(run.ExecutionId);
     }
 
     public PendingRun? Peek()
     {
         SkipCancelled();
-        return _count == 0 ? null : _segments[0].Runs[_state.ReadyHeadOffset];
+        return _waiting.Count == 0 ? null : _segments[0].Runs[_state.ReadyHeadOffset];
     }
 
     public PendingRun Dequeue()
     {
         var run = Peek() ?? throw new InvalidOperationException("The ready queue is empty.");
         Advance();
-        _count--;
+        _waiting.Remove(run.ExecutionId);
         return run;
     }
 
-    public bool Contains(string executionId) => Runs.Any(r => r.ExecutionId == executionId);
+    public bool Contains(string executionId) => _waiting.Contains(executionId);
 
     /// <summary>Removes one run; it stays in its stored segment, marked cancelled, until that segment is dropped.</summary>
     public PendingRun? Remove(string executionId)
     {
-        var run = Runs.FirstOrDefault(r => r.ExecutionId == executionId);
-        if (run is not null)
+        if (!_waiting.Remove(executionId))
         {
-            _state.ReadyCancelled.Add(executionId);
-            _count--;
+            return null;
         }
 
-        return run;
+        _state.ReadyCancelled.Add(executionId);
+        return _segments.SelectMany(s => s.Runs).Last(r => r.ExecutionId == executionId);
     }
 
     /// <summary>Removes every run and returns them.</summary>
@@ -125,7 +125,7 @@ internal sealed class ReadyQueue
         _state.ReadyHead = _state.ReadyTail + 1;
         _state.ReadyHeadOffset = 0;
         _state.ReadyCancelled.Clear();
-        _count = 0;
+        _waiting.Clear();
         return all;
     }
 
