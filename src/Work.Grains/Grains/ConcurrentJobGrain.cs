@@ -32,6 +32,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private JobScheduler _scheduler = null!;
     private IGrainTimer? _timer;
     private bool _reminderRegistered;
+    private bool _timerKeepsAlive;
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
     private readonly Dictionary<long, GrainState<ReadySegment>> _segments = [];
@@ -64,11 +65,12 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var ready = new ReadyQueue(_state.State);
         ready.Load(await ReadSegmentsAsync());
         _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries, ready: ready);
-        _timer = this.RegisterGrainTimer(
-            static (grain, _) => grain.PumpAsync(),
-            this,
-            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
         _reminderRegistered = await this.GetReminder(ReminderName, cancellationToken) is not null;
+        SetTimer(keepAlive: _scheduler.NeedsReminder);
+
+        // Executors cannot have renewed with this activation yet: give every attempt in flight one lease period to
+        // report or renew before it counts as lost.
+        _scheduler.Renew(_state.State.InFlight.Keys.ToList(), _time.GetUtcNow(), _options.LeaseDuration);
         if (_state.RecordExists)
         {
             LogActivated(_logger, Name, _scheduler.PendingCount, _state.State.InFlight.Count, _state.State.Recurring is not null);
@@ -365,9 +367,26 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         _timer?.Change(due, Timeout.InfiniteTimeSpan);
     }
 
+    // The timer keeps the activation alive only while something is scheduled, so idle jobs can be collected.
+    private void SetTimer(bool keepAlive)
+    {
+        _timer?.Dispose();
+        _timerKeepsAlive = keepAlive;
+        _timer = this.RegisterGrainTimer(
+            static (grain, _) => grain.PumpAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = keepAlive });
+        Arm();
+    }
+
     private async Task EnsureReminderAsync()
     {
         var needed = _scheduler.NeedsReminder;
+        if (needed != _timerKeepsAlive)
+        {
+            SetTimer(needed);
+        }
+
         if (needed == _reminderRegistered)
         {
             return;
