@@ -16,6 +16,9 @@ internal sealed partial class ConcurrentJobGrain
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Job {Job} could not signal execution {ExecutionId} on {Executor} to cancel")]
     private static partial void LogCancelFailed(ILogger logger, Exception error, string job, string executionId, string executor);
 
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job {Job} could not dispatch what was due; it will try again")]
+    private static partial void LogPumpFailed(ILogger logger, Exception error, string job);
+
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Job {Job} could not write its state")]
     private static partial void LogWriteFailed(ILogger logger, Exception error, string job);
 }

@@ -373,10 +373,31 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         _timer?.Dispose();
         _timerKeepsAlive = keepAlive;
         _timer = this.RegisterGrainTimer(
-            static (grain, _) => grain.PumpAsync(),
+            static (grain, _) => grain.OnTimer(),
             this,
             new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = keepAlive });
         Arm();
+    }
+
+    // A timer callback never overlaps the previous one: returning at once lets the next due time fire while this
+    // pump's write is still under way.
+    private Task OnTimer()
+    {
+        _ = PumpInBackgroundAsync();
+        return Task.CompletedTask;
+    }
+
+    private async Task PumpInBackgroundAsync()
+    {
+        try
+        {
+            await PumpAsync();
+        }
+        catch (Exception ex)
+        {
+            LogPumpFailed(_logger, ex, Name);
+            Arm();
+        }
     }
 
     private async Task EnsureReminderAsync()
