@@ -1,0 +1,38 @@
+using Microsoft.Data.Sqlite;
+
+namespace Work.Storage;
+
+/// <summary>Applies the project's SQLite scripts (deploy/sqlite, embedded in this assembly) to a database, idempotently.</summary>
+public static class SqliteSchema
+{
+    private static readonly string[] s_scripts = ["Sqlite-Main.sql", "Sqlite-Persistence.sql", "Sqlite-Reminders.sql"];
+
+    /// <summary>Creates the database file's folder if needed and applies every script.</summary>
+    public static async Task ApplyAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        if (Path.GetDirectoryName(Path.GetFullPath(builder.DataSource)) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        foreach (var script in s_scripts)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = Read(script);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The text of one of the embedded scripts.</summary>
+    public static string Read(string script)
+    {
+        var assembly = typeof(SqliteSchema).Assembly;
+        var name = assembly.GetManifestResourceNames().Single(n => n.EndsWith("." + script, StringComparison.Ordinal));
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
