@@ -1,4 +1,5 @@
--- Work.Orleans on SQLite: grain state for Orleans' ADO.NET grain storage (invariant "Microsoft.Data.Sqlite").
+-- Work.Orleans on SQLite: grain state for Orleans' ADO.NET grain storage (invariant "System.Data.SQLite", which
+-- Orleans serves with Microsoft.Data.Sqlite).
 -- One row per grain state, found by the provider's hashes and pinned down by the clear-text key columns; Version is
 -- the ETag. Safe to run on every start: tables are created once and the query texts are replaced.
 

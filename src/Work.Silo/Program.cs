@@ -14,16 +14,26 @@ if (failures.Count > 0)
     return 2;
 }
 
-builder.UseOrleans(orleans => orleans
-    .UseLocalhostClustering(silo.SiloPort, silo.GatewayPort)
-    .AddMemoryGrainStorage(WorkClusterOptions.StorageName)
-    .UseInMemoryReminderService()
-    .AddWork(work => work
+builder.UseOrleans(orleans =>
+{
+    // A fixed service id: grain state and reminders are keyed by it, so they are found again after a restart.
+    orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: "work", clusterId: "work");
+    if (silo.Storage == "memory")
+    {
+        orleans.AddMemoryGrainStorage(WorkClusterOptions.StorageName).UseInMemoryReminderService();
+    }
+    else
+    {
+        orleans.UseWorkSqlite(silo.DatabasePath);
+    }
+
+    orleans.AddWork(work => work
         .AddSampleHandlers()
         .UseLogging()
         .UseMetrics()
         .UseTracing()
-        .UseHealth()));
+        .UseHealth());
+});
 builder.Services.AddHostedService<ConfiguredJobs>();
 await builder.Build().RunAsync();
 return 0;

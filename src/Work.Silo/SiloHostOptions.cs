@@ -12,6 +12,12 @@ public sealed class SiloHostOptions
     /// <summary>The port clients connect to; 30000 by default.</summary>
     public int GatewayPort { get; set; } = 30000;
 
+    /// <summary>Where grain state and reminders live: <c>sqlite</c> (the default) or <c>memory</c>.</summary>
+    public string Storage { get; set; } = "sqlite";
+
+    /// <summary>The SQLite file, relative to the current folder unless rooted; <c>data/work.db</c> by default.</summary>
+    public string DatabasePath { get; set; } = Path.Combine("data", "work.db");
+
     /// <summary>Every problem with the options, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -24,6 +30,16 @@ public sealed class SiloHostOptions
         if (GatewayPort is < 1 or > 65535)
         {
             failures.Add($"{SectionName}:{nameof(GatewayPort)} must be a port number (1-65535); it is {GatewayPort}.");
+        }
+
+        if (Storage is not ("sqlite" or "memory"))
+        {
+            failures.Add($"{SectionName}:{nameof(Storage)} must be 'sqlite' or 'memory'; it is '{Storage}'.");
+        }
+
+        if (Storage == "sqlite" && string.IsNullOrWhiteSpace(DatabasePath))
+        {
+            failures.Add($"{SectionName}:{nameof(DatabasePath)} must name the SQLite file when {nameof(Storage)} is 'sqlite'.");
         }
 
         if (SiloPort == GatewayPort)

@@ -1,5 +1,9 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Work.Storage;
 
 namespace Work.Hosting;
@@ -25,11 +29,17 @@ public static class WorkStorageSiloBuilderExtensions
 
         // The provider reads its queries when the silo starts, so the schema must be there first.
         SqliteSchema.ApplyAsync(connectionString).GetAwaiter().GetResult();
-        builder.AddAdoNetGrainStorage(WorkClusterOptions.StorageName, options =>
-        {
-            options.Invariant = "Microsoft.Data.Sqlite";
-            options.ConnectionString = connectionString;
-        });
+        builder.AddAdoNetGrainStorage(WorkClusterOptions.StorageName, (OptionsBuilder<AdoNetGrainStorageOptions> options) => options
+            .Configure<Serializer>((o, serializer) =>
+            {
+                // Orleans 10.4.2 knows SQLite as "System.Data.SQLite" and loads Microsoft.Data.Sqlite's factory for it.
+                o.Invariant = "System.Data.SQLite";
+                o.ConnectionString = connectionString;
+
+                // Orleans' own binary format, versioned by the [Id]s of the state types (the default JSON cannot
+                // round-trip every state type).
+                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+            }));
         builder.AddReminders();
         builder.Services.AddSingleton(new SqliteStorageOptions { ConnectionString = connectionString });
         builder.Services.AddSingleton<IReminderTable, SqliteReminderTable>();
