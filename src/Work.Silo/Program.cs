@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Work;
 using Work.Handlers;
 using Work.Hosting;
 using Work.Silo;
@@ -16,8 +17,10 @@ if (failures.Count > 0)
 
 builder.UseOrleans(orleans =>
 {
+    orleans.Configure<ReminderOptions>(builder.Configuration.GetSection("Work:Reminders"));
+
     // A fixed service id: grain state and reminders are keyed by it, so they are found again after a restart.
-    orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: "work", clusterId: "work");
+    orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: WorkDefaults.ClusterId, clusterId: WorkDefaults.ClusterId);
     if (silo.Storage == "memory")
     {
         orleans.AddMemoryGrainStorage(WorkClusterOptions.StorageName).UseInMemoryReminderService();

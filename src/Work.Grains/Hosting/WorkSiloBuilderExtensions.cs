@@ -28,6 +28,7 @@ public static class WorkSiloBuilderExtensions
         }
 
         services.AddSingleton<ExecutionEngine>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobWakeUp>();
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         builder.AddIncomingGrainCallFilter<WorkGrainCallFilter>();
         services.AddOptions<WorkClusterOptions>()
