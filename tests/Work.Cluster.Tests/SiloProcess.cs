@@ -41,11 +41,19 @@ internal sealed class SiloProcess : IAsyncDisposable
         return new SiloProcess(process, gatewayPort);
     }
 
-    public static int FreePort()
+    /// <summary>Distinct free loopback ports: all are held open together, so none is handed out twice.</summary>
+    public static int[] FreePorts(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        try
+        {
+            listeners.ForEach(l => l.Start());
+            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        }
+        finally
+        {
+            listeners.ForEach(l => l.Dispose());
+        }
     }
 
     /// <summary>SIGKILL: no shutdown of any kind.</summary>

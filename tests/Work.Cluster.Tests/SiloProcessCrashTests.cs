@@ -11,8 +11,8 @@ public sealed class SiloProcessCrashTests : IDisposable
     public async Task SchedulesSurviveASigkilledSiloProcess()
     {
         var database = Path.Combine(_folder, "work.db");
-        var siloPort = SiloProcess.FreePort();
-        var gatewayPort = SiloProcess.FreePort();
+        var ports = SiloProcess.FreePorts(2);
+        var (siloPort, gatewayPort) = (ports[0], ports[1]);
         string missedId;
         string laterId;
         long finishedBefore;
