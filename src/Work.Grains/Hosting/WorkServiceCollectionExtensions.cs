@@ -36,19 +36,10 @@ public static class WorkServiceCollectionExtensions
                 .Configure<IServiceProvider>((options, sp) =>
                     sp.GetService<IConfiguration>()?.GetSection(WorkerOptions.SectionName).Bind(options))
                 .ValidateOnStart();
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>>(new ListedFailuresValidator<WorkerOptions>(o => o.Validate())));
         }
 
         configure?.Invoke(new WorkBuilder(services, registrations));
         return services;
-    }
-
-    private sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, WorkerOptions options)
-        {
-            var failures = options.Validate();
-            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }

@@ -35,16 +35,7 @@ public static class WorkSiloBuilderExtensions
             .Configure<IServiceProvider>((options, sp) =>
                 sp.GetService<IConfiguration>()?.GetSection(WorkClusterOptions.SectionName).Bind(options))
             .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkClusterOptions>, WorkClusterOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkClusterOptions>>(new ListedFailuresValidator<WorkClusterOptions>(o => o.Validate())));
         return builder;
-    }
-
-    private sealed class WorkClusterOptionsValidator : IValidateOptions<WorkClusterOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, WorkClusterOptions options)
-        {
-            var failures = options.Validate();
-            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }

@@ -387,20 +387,8 @@ internal sealed class JobScheduler
         {
             State.InFlight.Remove(inFlight.Run.ExecutionId);
             State.Lost++;
-            Finish(inFlight, new JobExecution
-            {
-                ExecutionId = inFlight.Run.ExecutionId,
-                Handler = Definition.Job.Handler,
-                Queue = Definition.Job.Queue,
-                Attempt = inFlight.Run.Attempt,
-                Status = JobStatus.Unavailable,
-                Error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.",
-                ErrorType = LeaseExpired,
-                ScheduledAt = inFlight.Run.DueAt,
-                StartedAt = inFlight.DispatchedAt,
-                FinishedAt = now,
-                Worker = inFlight.Executor,
-            }, finished);
+            var error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.";
+            Finish(inFlight, Record(inFlight.Run, JobStatus.Unavailable, error, LeaseExpired, inFlight.DispatchedAt, now, inFlight.Executor), finished);
         }
     }
 
@@ -450,19 +438,7 @@ internal sealed class JobScheduler
 
         foreach (var run in cancelled)
         {
-            var record = new JobExecution
-            {
-                ExecutionId = run.ExecutionId,
-                Handler = definition?.Job.Handler ?? "",
-                Queue = definition?.Job.Queue ?? Job.DefaultQueue,
-                Attempt = run.Attempt,
-                Status = JobStatus.NoResponse,
-                Error = "Cancelled before it ran.",
-                ErrorType = CancelledBeforeRun,
-                ScheduledAt = run.DueAt,
-                StartedAt = now,
-                FinishedAt = now,
-            };
+            var record = Record(run, JobStatus.NoResponse, "Cancelled before it ran.", CancelledBeforeRun, now, now, "");
             AddHistory(record, definition?.HistoryLimit ?? 0);
             finished.Add(record);
         }
@@ -483,6 +459,23 @@ internal sealed class JobScheduler
 
         return signalled;
     }
+
+    // The record of an attempt that ended without a report from a handler (lost, or cancelled before it ran).
+    private JobExecution Record(
+        PendingRun run, JobStatus status, string error, string errorType, DateTimeOffset started, DateTimeOffset finished, string worker) => new()
+    {
+        ExecutionId = run.ExecutionId,
+        Handler = State.Definition?.Job.Handler ?? "",
+        Queue = State.Definition?.Job.Queue ?? Job.DefaultQueue,
+        Attempt = run.Attempt,
+        Status = status,
+        Error = error,
+        ErrorType = errorType,
+        ScheduledAt = run.DueAt,
+        StartedAt = started,
+        FinishedAt = finished,
+        Worker = worker,
+    };
 
     private void AddHistory(JobExecution execution, int limit)
     {

@@ -136,8 +136,10 @@ internal static class EndToEndRun
     {
         var job = grains.GetGrain<IConcurrentJobGrain>("bench-jitter");
         await DefineAsync(job, BenchHandlers.Noop, 1, historyLimit: 1_000);
+        // One run at start and one a second for the window: wait for the runs themselves, not for the clock.
+        var ran = BenchHandlers.WhenNoopsAsync(seconds + 1);
         await job.PerformEveryAsync(TimeSpan.FromSeconds(1), sync: true);
-        await Task.Delay(TimeSpan.FromSeconds(seconds) + TimeSpan.FromMilliseconds(500));
+        await ran;
         await job.StopAsync();
         var runs = (await job.GetHistoryAsync(1_000)).Reverse().ToList();
         var result = Percentiles.Of(runs.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
