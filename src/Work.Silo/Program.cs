@@ -1,14 +1,16 @@
+using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Work;
+using Orleans.Configuration;
 using Work.Handlers;
 using Work.Hosting;
 using Work.Silo;
 
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var silo = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
-var failures = silo.Validate();
+var connectionString = builder.Configuration.GetConnectionString(SiloHostOptions.ConnectionStringName);
+var failures = silo.Validate(connectionString);
 if (failures.Count > 0)
 {
     Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", failures));
@@ -18,16 +20,47 @@ if (failures.Count > 0)
 builder.UseOrleans(orleans =>
 {
     orleans.Configure<ReminderOptions>(builder.Configuration.GetSection("Work:Reminders"));
+    orleans.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Work:Membership"));
 
     // A fixed service id: grain state and reminders are keyed by it, so they are found again after a restart.
-    orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: WorkDefaults.ClusterId, clusterId: WorkDefaults.ClusterId);
-    if (silo.Storage == "memory")
+    if (silo.Clustering == "adonet")
     {
-        orleans.AddMemoryGrainStorage(WorkClusterOptions.StorageName).UseInMemoryReminderService();
+        orleans.UseWorkPostgresClustering(connectionString!, silo.ApplySchema);
+        orleans.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = silo.ClusterId;
+            o.ServiceId = silo.ServiceId;
+        });
+        if (silo.Kubernetes)
+        {
+            // The pod's IP and the cluster and service ids come from the pod's environment (see deploy/kubernetes).
+            orleans.UseKubernetesHosting();
+        }
+        else if (silo.Address is not null)
+        {
+            orleans.ConfigureEndpoints(IPAddress.Parse(silo.Address), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: false);
+        }
+        else
+        {
+            orleans.ConfigureEndpoints(silo.SiloPort, silo.GatewayPort);
+        }
     }
     else
     {
-        orleans.UseWorkSqlite(silo.DatabasePath);
+        orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+    }
+
+    switch (silo.Storage)
+    {
+        case "memory":
+            orleans.AddMemoryGrainStorage(WorkClusterOptions.StorageName).UseInMemoryReminderService();
+            break;
+        case "postgres":
+            orleans.UseWorkPostgres(connectionString!, silo.ApplySchema);
+            break;
+        default:
+            orleans.UseWorkSqlite(silo.DatabasePath);
+            break;
     }
 
     orleans.AddWork(work => work

@@ -1,10 +1,16 @@
+using System.Net;
+using Npgsql;
+
 namespace Work.Silo;
 
-/// <summary>How the silo joins a cluster, bound from <c>Work:Silo</c>.</summary>
+/// <summary>How the silo joins a cluster and where it keeps its state, bound from <c>Work:Silo</c>.</summary>
 public sealed class SiloHostOptions
 {
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Work:Silo";
+
+    /// <summary>The name of the connection string (<c>ConnectionStrings:Work</c>) for PostgreSQL.</summary>
+    public const string ConnectionStringName = "Work";
 
     /// <summary>The silo-to-silo port; 11111 by default.</summary>
     public int SiloPort { get; set; } = 11111;
@@ -12,14 +18,47 @@ public sealed class SiloHostOptions
     /// <summary>The port clients connect to; 30000 by default.</summary>
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>Where grain state and reminders live: <c>sqlite</c> (the default) or <c>memory</c>.</summary>
+    /// <summary>Where grain state and reminders live: <c>sqlite</c> (the default), <c>postgres</c> or <c>memory</c>.</summary>
     public string Storage { get; set; } = "sqlite";
+
+    /// <summary>
+    /// How silos find each other: <c>localhost</c> (the default: one silo, on loopback) or <c>adonet</c> (membership
+    /// in PostgreSQL, for a cluster of several silos).
+    /// </summary>
+    public string Clustering { get; set; } = "localhost";
 
     /// <summary>The SQLite file, relative to the current folder unless rooted; <c>data/work.db</c> by default.</summary>
     public string DatabasePath { get; set; } = Path.Combine("data", "work.db");
 
-    /// <summary>Every problem with the options, empty when they are valid.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// The IP address this silo tells the others and clients to reach it at, with <c>adonet</c> clustering. By default
+    /// Orleans picks one of the host's addresses.
+    /// </summary>
+    public string? Address { get; set; }
+
+    /// <summary>The cluster's id; silos and clients with the same id form one cluster. <c>work</c> by default.</summary>
+    public string ClusterId { get; set; } = WorkDefaults.ClusterId;
+
+    /// <summary>
+    /// The service's id, which keys grain state and reminders; it must stay the same across restarts and deployments.
+    /// <c>work</c> by default.
+    /// </summary>
+    public string ServiceId { get; set; } = WorkDefaults.ClusterId;
+
+    /// <summary>Whether the silo applies the PostgreSQL schema (deploy/postgres) at start; true by default.</summary>
+    public bool ApplySchema { get; set; } = true;
+
+    /// <summary>
+    /// Whether the silo runs in Kubernetes: Orleans' Kubernetes hosting then takes the pod's address and the cluster
+    /// and service ids from the pod, and watches pods to remove dead silos sooner.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+
+    /// <summary>Whether anything needs the PostgreSQL connection string.</summary>
+    public bool UsesPostgres => Storage == "postgres" || Clustering == "adonet";
+
+    /// <summary>Every problem with the options and the connection string, empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate(string? connectionString)
     {
         var failures = new List<string>();
         if (SiloPort is < 1 or > 65535)
@@ -32,9 +71,19 @@ public sealed class SiloHostOptions
             failures.Add($"{SectionName}:{nameof(GatewayPort)} must be a port number (1-65535); it is {GatewayPort}.");
         }
 
-        if (Storage is not ("sqlite" or "memory"))
+        if (SiloPort == GatewayPort)
         {
-            failures.Add($"{SectionName}:{nameof(Storage)} must be 'sqlite' or 'memory'; it is '{Storage}'.");
+            failures.Add($"{SectionName}:{nameof(SiloPort)} and {nameof(GatewayPort)} must differ; both are {SiloPort}.");
+        }
+
+        if (Storage is not ("sqlite" or "postgres" or "memory"))
+        {
+            failures.Add($"{SectionName}:{nameof(Storage)} must be 'sqlite', 'postgres' or 'memory'; it is '{Storage}'.");
+        }
+
+        if (Clustering is not ("localhost" or "adonet"))
+        {
+            failures.Add($"{SectionName}:{nameof(Clustering)} must be 'localhost' or 'adonet'; it is '{Clustering}'.");
         }
 
         if (Storage == "sqlite" && string.IsNullOrWhiteSpace(DatabasePath))
@@ -42,11 +91,54 @@ public sealed class SiloHostOptions
             failures.Add($"{SectionName}:{nameof(DatabasePath)} must name the SQLite file when {nameof(Storage)} is 'sqlite'.");
         }
 
-        if (SiloPort == GatewayPort)
+        if (Clustering == "adonet" && Storage is "sqlite" or "memory")
         {
-            failures.Add($"{SectionName}:{nameof(SiloPort)} and {nameof(GatewayPort)} must differ; both are {SiloPort}.");
+            failures.Add($"{SectionName}:{nameof(Storage)} '{Storage}' keeps state on one silo only; a cluster with " +
+                $"{nameof(Clustering)} 'adonet' needs {nameof(Storage)} 'postgres'.");
+        }
+
+        if (Address is not null && !IPAddress.TryParse(Address, out _))
+        {
+            failures.Add($"{SectionName}:{nameof(Address)} must be an IP address, like 10.0.0.5; it is '{Address}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(ClusterId))
+        {
+            failures.Add($"{SectionName}:{nameof(ClusterId)} must not be empty.");
+        }
+
+        if (string.IsNullOrWhiteSpace(ServiceId))
+        {
+            failures.Add($"{SectionName}:{nameof(ServiceId)} must not be empty.");
+        }
+
+        if (UsesPostgres)
+        {
+            var user = Storage == "postgres" ? $"{nameof(Storage)} 'postgres'" : $"{nameof(Clustering)} 'adonet'";
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                failures.Add($"{SectionName}:{user} needs a PostgreSQL connection string: set ConnectionStrings:{ConnectionStringName} " +
+                    $"(environment variable ConnectionStrings__{ConnectionStringName}), like Host=127.0.0.1;Port=5432;Username=work;Database=work.");
+            }
+            else if (InvalidConnectionString(connectionString) is { } problem)
+            {
+                failures.Add($"ConnectionStrings:{ConnectionStringName} is not a valid PostgreSQL connection string: {problem}");
+            }
         }
 
         return failures;
+    }
+
+    private static string? InvalidConnectionString(string connectionString)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host) ? "it names no Host." : null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
+        }
     }
 }

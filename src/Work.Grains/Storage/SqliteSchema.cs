@@ -21,18 +21,8 @@ public static class SqliteSchema
         foreach (var script in s_scripts)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = Read(script);
+            command.CommandText = EmbeddedSql.Read(script);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-    }
-
-    /// <summary>The text of one of the embedded scripts.</summary>
-    public static string Read(string script)
-    {
-        var assembly = typeof(SqliteSchema).Assembly;
-        var name = assembly.GetManifestResourceNames().Single(n => n.EndsWith("." + script, StringComparison.Ordinal));
-        using var stream = assembly.GetManifestResourceStream(name)!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }
