@@ -8,6 +8,20 @@ results=artifacts/test-results
 rm -rf "$results"
 mkdir -p "$results"
 
+# A throwaway PostgreSQL on 127.0.0.1 for the PostgreSQL tests (installed from Debian's packages when missing). If it
+# cannot start, those tests fail: each one tries to start a server itself and reports why it could not.
+pg_dir=$(mktemp -d /tmp/work-test-pg.XXXXXX)
+chmod 755 "$pg_dir"
+stop_postgres() { bash deploy/postgres/throwaway.sh stop "$pg_dir/pg" >/dev/null 2>&1; rm -rf "$pg_dir"; }
+trap stop_postgres EXIT
+pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 55433)
+if connection=$(bash deploy/postgres/throwaway.sh start "$pg_dir/pg" "$pg_port"); then
+  export WORK_TEST_POSTGRES="$connection"
+  echo "PostgreSQL for the tests: $WORK_TEST_POSTGRES"
+else
+  echo "PostgreSQL could not be started; the PostgreSQL tests will fail." >&2
+fi
+
 dotnet test Work.Orleans.sln -c Release \
   --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 5m \

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Work.Hosting;
 using Work.Storage;
 
 namespace Work.Cluster.Tests;
@@ -60,9 +62,10 @@ public abstract class ReminderTableContractTests
     {
         var table = await CreateAsync();
         var grain = Grain("remove");
-        var etag = await table.UpsertRow(Entry(grain, "r"));
+        var stale = await table.UpsertRow(Entry(grain, "r"));
+        var etag = await table.UpsertRow(Entry(grain, "r", 2));
 
-        Assert.False(await table.RemoveRow(grain, "r", "stale"));
+        Assert.False(await table.RemoveRow(grain, "r", stale!));
         Assert.NotNull(await table.ReadRow(grain, "r"));
         Assert.True(await table.RemoveRow(grain, "r", etag!));
         Assert.Null(await table.ReadRow(grain, "r"));
@@ -122,4 +125,23 @@ public sealed class SqliteReminderTableTests : ReminderTableContractTests, IDisp
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
+}
+
+/// <summary>Orleans' ADO.NET reminder table on the project's PostgreSQL scripts.</summary>
+public sealed class PostgresReminderTableTests : ReminderTableContractTests
+{
+    protected override async Task<IReminderTable> CreateAsync()
+    {
+        var connectionString = PostgresServer.Shared.CreateDatabase("reminders");
+        var services = new ServiceCollection();
+        services.Configure<ClusterOptions>(o => o.ServiceId = "contract");
+        services.UseAdoNetReminderService(options => options.Configure(o =>
+        {
+            o.Invariant = WorkStorageSiloBuilderExtensions.PostgresInvariant;
+            o.ConnectionString = connectionString;
+        }));
+        var table = services.BuildServiceProvider().GetRequiredService<IReminderTable>();
+        await table.StartAsync();
+        return table;
+    }
 }

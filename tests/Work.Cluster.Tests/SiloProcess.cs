@@ -107,18 +107,24 @@ internal sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string SiloAssembly()
+    /// <summary>The folder of Work.Orleans.sln above the test binaries.</summary>
+    public static string RepositoryRoot()
     {
         var here = AppContext.BaseDirectory;
-        var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
         var root = new DirectoryInfo(here);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Work.Orleans.sln")))
         {
             root = root.Parent;
         }
 
-        var path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Work.Orleans.sln not found above " + here),
-            "src", "Work.Silo", "bin", configuration, "net10.0", "Work.Silo.dll");
+        return root?.FullName ?? throw new InvalidOperationException("Work.Orleans.sln not found above " + here);
+    }
+
+    private static string SiloAssembly()
+    {
+        var here = AppContext.BaseDirectory;
+        var configuration = here.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        var path = Path.Combine(RepositoryRoot(), "src", "Work.Silo", "bin", configuration, "net10.0", "Work.Silo.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException("Build Work.Silo first.", path);
     }
 }
