@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,20 +10,32 @@ using Work.Client;
 
 namespace Work.Cluster.Tests;
 
-/// <summary>The Work.Silo executable as a real process on loopback, on a SQLite file, killable with SIGKILL.</summary>
+/// <summary>The Work.Silo executable as a real process on loopback, killable with SIGKILL.</summary>
 internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
 
-    private SiloProcess(Process process, int gatewayPort)
+    private SiloProcess(Process process, int siloPort, int gatewayPort)
     {
         _process = process;
+        SiloPort = siloPort;
         GatewayPort = gatewayPort;
     }
 
+    public int SiloPort { get; }
+
     public int GatewayPort { get; }
 
-    public static SiloProcess Start(string databasePath, int siloPort, int gatewayPort)
+    /// <summary>How this silo's address starts in <see cref="JobInfo.Silo"/> and <see cref="JobExecution.Worker"/>.</summary>
+    public string AddressPrefix => $"127.0.0.1:{SiloPort.ToString(CultureInfo.InvariantCulture)}@";
+
+    /// <summary>The silo on a SQLite file, the embedded default.</summary>
+    public static SiloProcess Start(string databasePath, int siloPort, int gatewayPort) =>
+        Start(siloPort, gatewayPort, new Dictionary<string, string> { ["Work__Silo__DatabasePath"] = databasePath });
+
+    /// <summary>The silo with extra settings, as environment variables (<c>Section__Key</c>).</summary>
+    public static SiloProcess Start(int siloPort, int gatewayPort, IReadOnlyDictionary<string, string> settings)
     {
         var info = new ProcessStartInfo("dotnet", [SiloAssembly()])
         {
@@ -29,16 +43,51 @@ internal sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.Environment["Work__Silo__SiloPort"] = siloPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["Work__Silo__GatewayPort"] = gatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["Work__Silo__DatabasePath"] = databasePath;
+        info.Environment["Work__Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
+        info.Environment["Work__Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo process.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var silo = new SiloProcess(process, siloPort, gatewayPort);
+        process.OutputDataReceived += (_, e) => silo.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => silo.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new SiloProcess(process, gatewayPort);
+        return silo;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the silo wrote, for failure messages.</summary>
+    public string Output => string.Join(Environment.NewLine, _output);
+
+    /// <summary>
+    /// Every execution the silo logged as finished (the logging adapter's line, with <c>Work.Executions</c> at
+    /// Information and single-line console output): what ran, counted outside the job grains.
+    /// </summary>
+    public ConcurrentQueue<LoggedExecution> Executions { get; } = new();
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        if (LoggedExecution.TryParse(line) is { } execution)
+        {
+            Executions.Enqueue(execution);
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 200 && _output.TryDequeue(out _))
+        {
+        }
     }
 
     /// <summary>Distinct free loopback ports: all are held open together, so none is handed out twice.</summary>
@@ -71,7 +120,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The silo process exited with code {_process.ExitCode}.");
+                throw new InvalidOperationException($"The silo process exited with code {_process.ExitCode}: {Output}");
             }
 
             var builder = Host.CreateApplicationBuilder();
@@ -127,4 +176,20 @@ internal sealed class SiloProcess : IAsyncDisposable
         var path = Path.Combine(RepositoryRoot(), "src", "Work.Silo", "bin", configuration, "net10.0", "Work.Silo.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException("Build Work.Silo first.", path);
     }
+}
+
+/// <summary>One finished execution from a silo's log.</summary>
+internal sealed partial record LoggedExecution(string Job, string ExecutionId, int Attempt, string Worker)
+{
+    public static LoggedExecution? TryParse(string line)
+    {
+        var match = Pattern().Match(line);
+        return match.Success
+            ? new LoggedExecution(match.Groups["job"].Value, match.Groups["id"].Value,
+                int.Parse(match.Groups["attempt"].Value, CultureInfo.InvariantCulture), match.Groups["worker"].Value)
+            : null;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Job (?<job>\S+) \S+ \S+ in \S+ ms on (?<worker>\S+) \(execution (?<id>\w+), attempt (?<attempt>\d+)\)")]
+    private static partial System.Text.RegularExpressions.Regex Pattern();
 }

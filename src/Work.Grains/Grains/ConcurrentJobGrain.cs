@@ -21,6 +21,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 {
     private const string ReminderName = "work.job";
     private static readonly TimeSpan s_maxWait = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan s_saveRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly IPersistentState<JobState> _state;
     private readonly TimeProvider _time;
@@ -35,6 +36,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private bool _timerKeepsAlive;
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
+    private IGrainTimer? _saveRetry;
     private readonly Dictionary<long, GrainState<ReadySegment>> _segments = [];
     private IGrainStorage _storage = null!;
     private int _nextExecutor;
@@ -477,6 +479,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
                     // Another activation wrote meanwhile: start over from storage.
                     DeactivateOnIdle();
                 }
+                else
+                {
+                    RetrySaveLater();
+                }
             }
 
             round = _nextWrite;
@@ -484,6 +490,27 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         _writing = false;
+    }
+
+    // Storage is unreachable: the changes stay in memory and are written again shortly, also if nothing else changes.
+    private void RetrySaveLater() =>
+        _saveRetry ??= this.RegisterGrainTimer(
+            static (grain, _) => grain.RetrySaveAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = s_saveRetryDelay, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
+
+    private async Task RetrySaveAsync()
+    {
+        _saveRetry?.Dispose();
+        _saveRetry = null;
+        try
+        {
+            await SaveAsync();
+        }
+        catch (Exception)
+        {
+            // Logged by the write, which also arranged the next try.
+        }
     }
 
     private static string SegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-ready-{number}");

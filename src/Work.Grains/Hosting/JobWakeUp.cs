@@ -4,22 +4,71 @@ using Work.Grains;
 namespace Work.Hosting;
 
 /// <summary>
-/// When a silo becomes active, touches every defined job so that jobs with schedules resume at once after a restart,
-/// instead of waiting for their reminder's next tick.
+/// Touches every defined job so that jobs with schedules resume at once instead of waiting for their reminder's next
+/// tick: when a silo becomes active (after a restart), and when a silo is declared dead (its jobs move to the
+/// survivors). For a death, only the oldest active silo does it, so the jobs are touched once.
 /// </summary>
-internal sealed partial class JobWakeUp(IGrainFactory grains, ILogger<JobWakeUp> logger) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed partial class JobWakeUp(
+    IGrainFactory grains,
+    IClusterMembershipService membership,
+    ILocalSiloDetails silo,
+    ILogger<JobWakeUp> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+    private readonly CancellationTokenSource _stopping = new();
+
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(JobWakeUp), ServiceLifecycleStage.Active, OnActiveAsync);
+        lifecycle.Subscribe(nameof(JobWakeUp), ServiceLifecycleStage.Active, OnActiveAsync, OnStopAsync);
 
     private Task OnActiveAsync(CancellationToken cancellationToken)
     {
         // In the background: a silo does not wait for every job to activate before it serves.
-        _ = Task.Run(WakeAsync, CancellationToken.None);
+        _ = Task.Run(() => WakeAsync("silo started"), CancellationToken.None);
+        _ = Task.Run(WatchDeathsAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
 
-    private async Task WakeAsync()
+    private async Task OnStopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task WatchDeathsAsync()
+    {
+        HashSet<SiloAddress>? dead = null;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(_stopping.Token))
+            {
+                var members = snapshot.Members.Values;
+                if (dead is null)
+                {
+                    // Silos that were dead before this one started: their jobs were woken by the start.
+                    dead = members.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
+                    continue;
+                }
+
+                var newlyDead = members.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
+                var oldest = members
+                    .Where(m => m.Status == SiloStatus.Active)
+                    .Select(m => m.SiloAddress)
+                    .OrderBy(a => a.Generation)
+                    .ThenBy(a => a.ToParsableString(), StringComparer.Ordinal)
+                    .FirstOrDefault();
+                if (newlyDead.Count > 0 && silo.SiloAddress.Equals(oldest))
+                {
+                    await WakeAsync($"{string.Join(", ", newlyDead.Select(m => m.SiloAddress))} died");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The silo is stopping.
+        }
+    }
+
+    private async Task WakeAsync(string reason)
     {
         try
         {
@@ -29,17 +78,17 @@ internal sealed partial class JobWakeUp(IGrainFactory grains, ILogger<JobWakeUp>
                 await Task.WhenAll(chunk.Select(name => grains.GetGrain<IConcurrentJobGrain>(name).GetInfoAsync()));
             }
 
-            LogWoken(logger, names.Count);
+            LogWoken(logger, names.Count, reason);
         }
         catch (Exception ex)
         {
-            LogWakeFailed(logger, ex);
+            LogWakeFailed(logger, ex, reason);
         }
     }
 
-    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "Woke {Count} defined jobs")]
-    private static partial void LogWoken(ILogger logger, int count);
+    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "Woke {Count} defined jobs ({Reason})")]
+    private static partial void LogWoken(ILogger logger, int count, string reason);
 
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Could not wake the defined jobs; their reminders will")]
-    private static partial void LogWakeFailed(ILogger logger, Exception error);
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Could not wake the defined jobs ({Reason}); their reminders will")]
+    private static partial void LogWakeFailed(ILogger logger, Exception error, string reason);
 }

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Work.Client;
+using Xunit.Abstractions;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>Tests that run several silo processes and kill them or their database: they run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessCollection
+{
+    public const string Name = "processes";
+}
+
+/// <summary>A cluster of real Work.Silo processes on PostgreSQL, under load, with silos and the database killed.</summary>
+[Collection(ProcessCollection.Name)]
+public sealed class PostgresProcessTests(ITestOutputHelper output)
+{
+    private const int RecurringJobs = 100;
+    private const int OneShots = 1_000;
+
+    [Fact]
+    public Task NothingIsLostWhenASiloIsKilledUnderLoadWithDefaultFailureDetection() => CrashUnderLoadAsync(fast: false);
+
+    [Fact]
+    public Task NothingIsLostWhenASiloIsKilledUnderLoadWithFastFailureDetection() => CrashUnderLoadAsync(fast: true);
+
+    private async Task CrashUnderLoadAsync(bool fast)
+    {
+        await using var cluster = PostgresSiloCluster.Start(
+            PostgresServer.Shared.CreateDatabase("crash"), 3, fast ? PostgresSiloCluster.FastFailureDetection : null);
+        await cluster.WaitForActiveAsync(3);
+        var (host, client) = await cluster.ConnectAsync();
+        using var _ = host;
+
+        // 100 recurring jobs every second, and 1,000 one-shots of 200 ms due over 10 s on one job.
+        var ticks = Enumerable.Range(0, RecurringJobs).Select(i => $"tick-{i:D3}").ToList();
+        await Task.WhenAll(ticks.Select(async name =>
+        {
+            await client.DefineAsync(name, new JobDefinition(new Job("echo"))
+            {
+                Every = new EverySchedule { Interval = TimeSpan.FromSeconds(1), Sync = true },
+                HistoryLimit = 1_000,
+            });
+            await client.StartAsync(name);
+        }));
+        await client.DefineAsync("batch", new JobDefinition(new Job("sleep") { Args = JobArgs.Empty.With("ms", 200) })
+        {
+            MaxWorkers = 50,
+            HistoryLimit = JobDefinition.MaxHistoryLimit,
+        });
+        await client.StartAsync("batch");
+        var ids = await Task.WhenAll(Enumerable.Range(0, OneShots)
+            .Select(i => client.PerformInAsync("batch", TimeSpan.FromSeconds(3) + TimeSpan.FromMilliseconds(10 * i))));
+
+        // Kill the silo of the one-shots' job while a quarter of them have run.
+        await Eventually.WaitUntilAsync(async () => (await client.GetInfoAsync("batch")).Finished >= OneShots / 4, "a quarter of the one-shots ran");
+        var infos = await Task.WhenAll(ticks.Append("batch").Select(client.GetInfoAsync));
+        var victim = cluster.Silos.Single(s => infos.Single(i => i.Name == "batch").Silo!.StartsWith(s.AddressPrefix, StringComparison.Ordinal));
+        var moved = infos.Where(i => i.Silo!.StartsWith(victim.AddressPrefix, StringComparison.Ordinal)).ToDictionary(i => i.Name);
+        var clock = Stopwatch.StartNew();
+        await victim.KillAsync();
+
+        // Recovery: every job whose grain was on the killed silo answers again, from another silo.
+        var answered = await Task.WhenAll(moved.Keys.Select(name => AnswersElsewhereAsync(client, name, victim, clock)));
+        var recovery = answered.Max();
+
+        // Everything scheduled finishes, and every recurring job goes on.
+        foreach (var id in ids)
+        {
+            await client.WaitAsync("batch", id);
+        }
+
+        var finishedAfterRecovery = (await Task.WhenAll(ticks.Select(client.GetInfoAsync))).ToDictionary(i => i.Name, i => i.Finished);
+        await Eventually.WaitUntilAsync(
+            async () => (await Task.WhenAll(ticks.Select(client.GetInfoAsync))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
+            "every recurring job ran twice more after the recovery");
+
+        // Count by execution id: the job grains' history, and the runs the silos logged.
+        var history = await client.GetHistoryAsync("batch", JobDefinition.MaxHistoryLimit);
+        var succeeded = history.Where(e => e.Status == JobStatus.Success).GroupBy(e => e.ExecutionId).ToDictionary(g => g.Key, g => g.Count());
+        var lost = ids.Count(id => !succeeded.ContainsKey(id));
+        Assert.Equal(0, lost);
+        Assert.All(succeeded.Values, count => Assert.Equal(1, count));
+        Assert.Equal(OneShots, succeeded.Count);
+
+        // A repeated attempt follows an attempt recorded as lost (503, lease expired) on the killed silo's watch.
+        var retried = history.Where(e => e.Attempt > 1).Select(e => e.ExecutionId).ToHashSet();
+        foreach (var id in retried)
+        {
+            Assert.Contains(history, e => e.ExecutionId == id && e.Status == JobStatus.Unavailable && e.ErrorType == "Work.LeaseExpired");
+        }
+
+        // Runs counted outside the grains: an execution id that ran more than once is a one-shot (whose job grain was
+        // on the killed silo) or ran on the killed silo itself.
+        var runs = cluster.Silos.SelectMany(s => s.Executions).ToList();
+        var repeated = runs.GroupBy(r => r.ExecutionId).Where(g => g.Count() > 1).ToList();
+        foreach (var group in repeated)
+        {
+            Assert.True(
+                moved.ContainsKey(group.First().Job) || group.Any(r => r.Worker.StartsWith(victim.AddressPrefix, StringComparison.Ordinal)),
+                $"execution {group.Key} of {group.First().Job} ran {group.Count()} times without the killed silo taking part");
+        }
+
+        Assert.All(ids, id => Assert.Contains(runs, r => r.ExecutionId == id));
+        output.WriteLine(
+            $"failure detection {(fast ? "fast" : "default")}: {moved.Count} job grains on the killed silo answered again after " +
+            $"{recovery.TotalMilliseconds:0} ms (first {answered.Min().TotalMilliseconds:0} ms); one-shots scheduled {OneShots}, " +
+            $"lost {lost}, retried after a lost attempt {retried.Count}; execution ids run more than once {repeated.Count} " +
+            $"({repeated.Count(g => g.First().Job == "batch")} one-shots, {repeated.Count(g => g.First().Job != "batch")} recurring ticks); " +
+            $"runs logged {runs.Count}");
+    }
+
+    private static async Task<TimeSpan> AnswersElsewhereAsync(WorkClient client, string name, SiloProcess victim, Stopwatch clock)
+    {
+        var elapsed = TimeSpan.Zero;
+        await Eventually.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    var info = await client.GetInfoAsync(name).WaitAsync(TimeSpan.FromSeconds(2));
+                    elapsed = clock.Elapsed;
+                    return !info.Silo!.StartsWith(victim.AddressPrefix, StringComparison.Ordinal);
+                }
+                catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException)
+                {
+                    return false;
+                }
+            },
+            $"job {name} answers from a live silo",
+            TimeSpan.FromMinutes(2));
+        return elapsed;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans.Configuration;
+using Work.Client;
+using Work.Hosting;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>Work.Silo processes on loopback forming one cluster through PostgreSQL (state, reminders, membership).</summary>
+internal sealed class PostgresSiloCluster : IAsyncDisposable
+{
+    /// <summary>Failure detection tuned to declare a killed silo dead in about a second.</summary>
+    public static readonly IReadOnlyDictionary<string, string> FastFailureDetection = new Dictionary<string, string>
+    {
+        ["Work__Membership__ProbeTimeout"] = "00:00:01",
+        ["Work__Membership__NumMissedProbesLimit"] = "2",
+        ["Work__Membership__NumVotesForDeathDeclaration"] = "1",
+    };
+
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    private PostgresSiloCluster(string connectionString, IReadOnlyDictionary<string, string> settings)
+    {
+        ConnectionString = connectionString;
+        _settings = settings;
+    }
+
+    public string ConnectionString { get; }
+
+    public string ClusterId { get; } = "cluster-" + Guid.NewGuid().ToString("N")[..8];
+
+    public List<SiloProcess> Silos { get; } = [];
+
+    public static PostgresSiloCluster Start(string connectionString, int count, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var cluster = new PostgresSiloCluster(connectionString, settings ?? new Dictionary<string, string>());
+        var ports = SiloProcess.FreePorts(2 * count);
+        for (var i = 0; i < count; i++)
+        {
+            cluster.StartSilo(ports[2 * i], ports[(2 * i) + 1]);
+        }
+
+        return cluster;
+    }
+
+    /// <summary>Starts one more silo (or one again, on the ports of a dead one).</summary>
+    public SiloProcess StartSilo(int siloPort, int gatewayPort)
+    {
+        var settings = new Dictionary<string, string>(_settings)
+        {
+            ["ConnectionStrings__Work"] = ConnectionString,
+            ["Work__Silo__Storage"] = "postgres",
+            ["Work__Silo__Clustering"] = "adonet",
+            ["Work__Silo__Address"] = "127.0.0.1",
+            ["Work__Silo__ClusterId"] = ClusterId,
+            ["Work__Silo__ServiceId"] = ClusterId,
+            ["Work__Jobs__heartbeat__Start"] = "false",
+            ["Work__Cluster__LeaseDuration"] = "00:00:06",
+            ["Work__Cluster__LeaseRenewPeriod"] = "00:00:01",
+            ["Logging__LogLevel__Work.Executions"] = "Information",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+        };
+        var silo = SiloProcess.Start(siloPort, gatewayPort, settings);
+        Silos.Add(silo);
+        return silo;
+    }
+
+    /// <summary>Waits until the membership table lists <paramref name="count"/> active silos.</summary>
+    public Task WaitForActiveAsync(int count) => Eventually.WaitUntilAsync(
+        async () =>
+        {
+            foreach (var silo in Silos.Where(s => s.HasExited))
+            {
+                throw new InvalidOperationException($"A silo process exited: {silo.Output}");
+            }
+
+            return await ActiveCountAsync() == count;
+        },
+        $"{count} silos are active");
+
+    public async Task<long> ActiveCountAsync()
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND Status = 3", connection);
+        command.Parameters.AddWithValue("cluster", ClusterId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>A client that finds the gateways in the membership table, as a deployed client would.</summary>
+    public async Task<(IHost Host, WorkClient Client)> ConnectAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client => client
+            .UseAdoNetClustering(o =>
+            {
+                o.Invariant = WorkStorageSiloBuilderExtensions.PostgresInvariant;
+                o.ConnectionString = ConnectionString;
+            })
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = ClusterId;
+                o.ServiceId = ClusterId;
+            })
+            .Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1)));
+        var host = builder.Build();
+        await host.StartAsync();
+        return (host, new WorkClient(host.Services.GetRequiredService<IClusterClient>()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var silo in Silos)
+        {
+            await silo.DisposeAsync();
+        }
+    }
+
+    public override string ToString() =>
+        string.Join(Environment.NewLine, Silos.Select(s => $"--- silo {s.SiloPort.ToString(CultureInfo.InvariantCulture)}:{Environment.NewLine}{s.Output}"));
+}
