@@ -110,6 +110,65 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
             $"runs logged {runs.Count}");
     }
 
+    [Fact]
+    public async Task SilosRideOutTenSecondsWithoutTheDatabase()
+    {
+        using var server = PostgresServer.Start();
+        await using var cluster = PostgresSiloCluster.Start(server.CreateDatabase("outage"), 2);
+        await cluster.WaitForActiveAsync(2);
+        var (host, client) = await cluster.ConnectAsync();
+        using var _ = host;
+        await client.DefineAsync("tick", new JobDefinition(new Job("echo"))
+        {
+            Every = new EverySchedule { Interval = TimeSpan.FromMilliseconds(500), Sync = true },
+        });
+        await client.StartAsync("tick");
+        await client.DefineAsync("once", new JobDefinition(new Job("echo")) { HistoryLimit = 1_000 });
+        await client.StartAsync("once");
+        await Eventually.WaitUntilAsync(async () => (await client.GetInfoAsync("tick")).Finished >= 2, "the recurring job ran twice");
+        var dueDuringOutage = await client.PerformInAsync("once", TimeSpan.FromSeconds(3));
+
+        server.Stop();
+        var clock = Stopwatch.StartNew();
+        await Eventually.WaitUntilAsync(
+            () => cluster.Silos.FirstOrDefault(s => s.HasExited) is { } exited
+                ? throw new InvalidOperationException($"A silo exited while the database was down: {exited.Output}")
+                : Task.FromResult(clock.Elapsed >= TimeSpan.FromSeconds(10)),
+            "the database has been down for 10 s");
+        server.Restart();
+        var finishedAtRestart = (await client.GetInfoAsync("tick")).Finished;
+        output.WriteLine($"database down for {clock.Elapsed.TotalSeconds:0.0} s");
+
+        // Both silos are still members, the recurring job goes on, and the one-shot due meanwhile ran once.
+        await cluster.WaitForActiveAsync(2);
+        await Eventually.WaitUntilAsync(
+            async () => (await client.GetInfoAsync("tick")).Finished >= finishedAtRestart + 3, "the recurring job ran three more times");
+        var missed = await client.WaitAsync("once", dueDuringOutage);
+        Assert.Equal(JobStatus.Success, missed.Status);
+        var afterwards = await client.PerformInAsync("once", TimeSpan.FromMilliseconds(200));
+        Assert.Equal(JobStatus.Success, (await client.WaitAsync("once", afterwards)).Status);
+
+        var history = await client.GetHistoryAsync("once", 1_000);
+        Assert.Single(history, e => e.ExecutionId == dueDuringOutage);
+        Assert.Single(cluster.Silos.SelectMany(s => s.Executions), r => r.ExecutionId == dueDuringOutage);
+        Assert.DoesNotContain(cluster.Silos, s => s.HasExited);
+
+        // What happened while the database was down reached it afterwards: killed and started again, the silos
+        // read the same outcome.
+        foreach (var silo in cluster.Silos)
+        {
+            await silo.KillAsync();
+        }
+
+        await using var again = PostgresSiloCluster.Start(cluster.ConnectionString, 2, clusterId: cluster.ClusterId, ports: cluster.Ports);
+        await again.WaitForActiveAsync(2);
+        var (hostAgain, clientAgain) = await again.ConnectAsync();
+        using var __ = hostAgain;
+        var stored = await clientAgain.GetHistoryAsync("once", 1_000);
+        Assert.Equal(JobStatus.Success, Assert.Single(stored, e => e.ExecutionId == dueDuringOutage).Status);
+        Assert.Equal(JobStatus.Success, Assert.Single(stored, e => e.ExecutionId == afterwards).Status);
+    }
+
     private static async Task<TimeSpan> AnswersElsewhereAsync(WorkClient client, string name, SiloProcess victim, Stopwatch clock)
     {
         var elapsed = TimeSpan.Zero;

@@ -22,22 +22,34 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
 
     private readonly IReadOnlyDictionary<string, string> _settings;
 
-    private PostgresSiloCluster(string connectionString, IReadOnlyDictionary<string, string> settings)
+    private PostgresSiloCluster(string connectionString, IReadOnlyDictionary<string, string> settings, string? clusterId)
     {
         ConnectionString = connectionString;
         _settings = settings;
+        ClusterId = clusterId ?? "cluster-" + Guid.NewGuid().ToString("N")[..8];
     }
 
     public string ConnectionString { get; }
 
-    public string ClusterId { get; } = "cluster-" + Guid.NewGuid().ToString("N")[..8];
+    /// <summary>The cluster and service id: a cluster started again with the same id finds its state.</summary>
+    public string ClusterId { get; }
 
     public List<SiloProcess> Silos { get; } = [];
 
-    public static PostgresSiloCluster Start(string connectionString, int count, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>The silo and gateway ports the cluster started with, in pairs.</summary>
+    public int[] Ports { get; private set; } = [];
+
+    /// <summary>
+    /// Starts <paramref name="count"/> silos. A cluster started again after a crash should reuse the earlier silos'
+    /// <paramref name="ports"/>: a silo that finds an older incarnation of itself (same address and port) in the
+    /// membership table declares it dead at once, while a dead silo on another port blocks joins until its entry expires.
+    /// </summary>
+    public static PostgresSiloCluster Start(
+        string connectionString, int count, IReadOnlyDictionary<string, string>? settings = null, string? clusterId = null, int[]? ports = null)
     {
-        var cluster = new PostgresSiloCluster(connectionString, settings ?? new Dictionary<string, string>());
-        var ports = SiloProcess.FreePorts(2 * count);
+        var cluster = new PostgresSiloCluster(connectionString, settings ?? new Dictionary<string, string>(), clusterId);
+        ports ??= SiloProcess.FreePorts(2 * count);
+        cluster.Ports = ports;
         for (var i = 0; i < count; i++)
         {
             cluster.StartSilo(ports[2 * i], ports[(2 * i) + 1]);
@@ -68,7 +80,7 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Waits until the membership table lists <paramref name="count"/> active silos.</summary>
+    /// <summary>Waits until the membership table lists <paramref name="count"/> of this cluster's processes as active.</summary>
     public Task WaitForActiveAsync(int count) => Eventually.WaitUntilAsync(
         async () =>
         {
@@ -86,8 +98,9 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND Status = 3", connection);
+            "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND Status = 3 AND Port = ANY(@ports)", connection);
         command.Parameters.AddWithValue("cluster", ClusterId);
+        command.Parameters.AddWithValue("ports", Silos.Where(s => !s.HasExited).Select(s => s.SiloPort).ToArray());
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
