@@ -105,6 +105,14 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the process to end by itself; its exit code.</summary>
+    public async Task<int> ExitCodeAsync()
+    {
+        using var bound = new CancellationTokenSource(ClusterFixture.SafetyBound);
+        await _process.WaitForExitAsync(bound.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no shutdown of any kind.</summary>
     public async Task KillAsync()
     {

@@ -1,0 +1,53 @@
+namespace Work.Cluster.Tests;
+
+/// <summary>The Work.Silo process refuses bad configuration at start, naming what to fix.</summary>
+public sealed class SiloConfigurationTests
+{
+    public static TheoryData<string, string, string> BadSettings => new()
+    {
+        { "Work__Silo__Storage", "postgres", "needs a PostgreSQL connection string: set ConnectionStrings:Work (environment variable ConnectionStrings__Work)" },
+        { "Work__Silo__Clustering", "adonet", "needs a PostgreSQL connection string: set ConnectionStrings:Work" },
+        { "Work__Silo__Storage", "oracle", "Work:Silo:Storage must be 'sqlite', 'postgres' or 'memory'; it is 'oracle'." },
+        { "Work__Silo__Clustering", "consul", "Work:Silo:Clustering must be 'localhost' or 'adonet'; it is 'consul'." },
+        { "Work__Silo__Address", "not-an-ip", "Work:Silo:Address must be an IP address" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSettings))]
+    public async Task ABadSettingStopsTheStartWithAnErrorNamingIt(string key, string value, string message)
+    {
+        var ports = SiloProcess.FreePorts(2);
+        await using var silo = SiloProcess.Start(ports[0], ports[1], new Dictionary<string, string> { [key] = value });
+
+        Assert.Equal(2, await silo.ExitCodeAsync());
+        Assert.Contains(message, silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AConnectionStringThatIsNotOneIsNamed()
+    {
+        var ports = SiloProcess.FreePorts(2);
+        await using var silo = SiloProcess.Start(ports[0], ports[1], new Dictionary<string, string>
+        {
+            ["Work__Silo__Storage"] = "postgres",
+            ["ConnectionStrings__Work"] = "this is not a connection string",
+        });
+
+        Assert.Equal(2, await silo.ExitCodeAsync());
+        Assert.Contains("ConnectionStrings:Work is not a valid PostgreSQL connection string", silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADatabaseThatCannotBeReachedIsNamed()
+    {
+        var ports = SiloProcess.FreePorts(3);
+        await using var silo = SiloProcess.Start(ports[0], ports[1], new Dictionary<string, string>
+        {
+            ["Work__Silo__Storage"] = "postgres",
+            ["ConnectionStrings__Work"] = $"Host=127.0.0.1;Port={ports[2]};Username=work;Database=nowhere;Timeout=2",
+        });
+
+        Assert.NotEqual(0, await silo.ExitCodeAsync());
+        Assert.Contains($"Could not apply the Work.Orleans schema to the PostgreSQL database 'nowhere' on 127.0.0.1:{ports[2]}", silo.Output, StringComparison.Ordinal);
+    }
+}
