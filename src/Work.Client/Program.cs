@@ -3,24 +3,23 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
-using Work;
 using Work.Client;
 using Work.Client.Cli;
 
 IHost? host = null;
-var cli = new WorkCli(async (gateway, cancellationToken) =>
+var cli = new WorkCli(async (address, cancellationToken) =>
 {
-    var endpoint = IPEndPoint.TryParse(gateway, out var parsed)
+    var endpoint = IPEndPoint.TryParse(address.Gateway, out var parsed)
         ? parsed
-        : throw new FormatException($"--gateway must be host:port with an IP address, like 127.0.0.1:30000; it is '{gateway}'.");
+        : throw new FormatException($"--gateway must be host:port with an IP address, like 127.0.0.1:30000; it is '{address.Gateway}'.");
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.ClearProviders();
     builder.UseOrleansClient(client => client
         .UseStaticClustering(endpoint)
         .Configure<ClusterOptions>(o =>
         {
-            o.ClusterId = WorkDefaults.ClusterId;
-            o.ServiceId = WorkDefaults.ClusterId;
+            o.ClusterId = address.ClusterId;
+            o.ServiceId = address.ClusterId;
         }));
     host = builder.Build();
     await host.StartAsync(cancellationToken);

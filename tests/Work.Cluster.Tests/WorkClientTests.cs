@@ -116,13 +116,13 @@ public sealed class WorkClientTests(ClusterFixture fixture)
     [Fact]
     public async Task CliSaysWhenTheClusterCannotBeReached()
     {
-        var cli = new WorkCli((gateway, _) => throw new InvalidOperationException($"no silo at {gateway}"));
+        var cli = new WorkCli((address, _) => throw new InvalidOperationException($"no silo at {address.Gateway}"));
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var exit = await cli.RunAsync(["--gateway", "127.0.0.1:1", "list"], output, error);
+        var exit = await cli.RunAsync(["--gateway", "127.0.0.1:1", "--cluster-id", "blue", "list"], output, error);
 
         Assert.Equal(3, exit);
-        Assert.Contains("cannot reach the cluster at 127.0.0.1:1", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("cannot reach the cluster at 127.0.0.1:1 (cluster 'blue'): no silo at 127.0.0.1:1", error.ToString(), StringComparison.Ordinal);
     }
 }

@@ -12,7 +12,7 @@ public sealed class WorkCli
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    private readonly Func<CancellationToken, Task<WorkClient>> _connect;
+    private readonly Func<ClusterAddress, CancellationToken, Task<WorkClient>> _connect;
     private readonly Option<bool> _jsonOption = new("--json") { Description = "Write JSON instead of tables." };
     private readonly Option<string> _gatewayOption = new("--gateway")
     {
@@ -21,20 +21,24 @@ public sealed class WorkCli
         Recursive = true,
     };
 
-    /// <summary>Creates the command line over a way to connect, given the gateway option's value.</summary>
-    public WorkCli(Func<string, CancellationToken, Task<WorkClient>> connect)
+    private readonly Option<string> _clusterIdOption = new("--cluster-id")
+    {
+        Description = "The cluster's id (the silos' Work:Silo:ClusterId).",
+        DefaultValueFactory = _ => WorkDefaults.ClusterId,
+        Recursive = true,
+    };
+
+    /// <summary>Creates the command line over a way to connect, given the gateway and cluster id options' values.</summary>
+    public WorkCli(Func<ClusterAddress, CancellationToken, Task<WorkClient>> connect)
     {
         ArgumentNullException.ThrowIfNull(connect);
-        Gateway = "127.0.0.1:30000";
-        _connect = ct => connect(Gateway, ct);
+        _connect = connect;
         _jsonOption.Recursive = true;
         Root = Build();
     }
 
     /// <summary>The root command.</summary>
     public RootCommand Root { get; }
-
-    private string Gateway { get; set; }
 
     /// <summary>Parses and runs <paramref name="args"/>, writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
     public async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
@@ -59,6 +63,7 @@ public sealed class WorkCli
     {
         var root = new RootCommand("Drive a Work.Orleans cluster: define jobs, perform them, and see what they did.");
         root.Options.Add(_gatewayOption);
+        root.Options.Add(_clusterIdOption);
         root.Options.Add(_jsonOption);
 
         var name = new Argument<string>("name") { Description = "The job's name." };
@@ -221,15 +226,15 @@ public sealed class WorkCli
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
-        Gateway = parse.GetValue(_gatewayOption)!;
-        WorkClient client;
+        var address = new ClusterAddress(parse.GetValue(_gatewayOption)!, parse.GetValue(_clusterIdOption)!);
+                WorkClient client;
         try
         {
-            client = await _connect(cancellationToken);
+            client = await _connect(address, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            await error.WriteLineAsync($"error: cannot reach the cluster at {Gateway}: {ex.Message}");
+            await error.WriteLineAsync($"error: cannot reach the cluster at {address}: {ex.Message}");
             return 3;
         }
 
@@ -245,7 +250,7 @@ public sealed class WorkCli
         }
         catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
         {
-            await error.WriteLineAsync($"error: the cluster at {Gateway} did not answer: {ex.Message}");
+            await error.WriteLineAsync($"error: the cluster at {address} did not answer: {ex.Message}");
             return 3;
         }
     }
@@ -273,4 +278,11 @@ public sealed class WorkCli
         }).ToList();
         await Table.WriteAsync(output, ["execution", "attempt", "status", "started", "took", "worker", "error"], rows);
     }
+}
+
+/// <summary>Where the CLI connects: a silo's gateway (host:port) and the cluster's id.</summary>
+public sealed record ClusterAddress(string Gateway, string ClusterId)
+{
+    /// <inheritdoc />
+    public override string ToString() => ClusterId == WorkDefaults.ClusterId ? Gateway : $"{Gateway} (cluster '{ClusterId}')";
 }
