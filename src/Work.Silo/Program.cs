@@ -34,6 +34,11 @@ builder.UseOrleans(orleans =>
         if (silo.Kubernetes)
         {
             // The pod's IP and the cluster and service ids come from the pod's environment (see deploy/kubernetes).
+            orleans.Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = silo.SiloPort;
+                o.GatewayPort = silo.GatewayPort;
+            });
             orleans.UseKubernetesHosting();
         }
         else if (silo.Address is not null)

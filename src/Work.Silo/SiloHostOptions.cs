@@ -97,6 +97,12 @@ public sealed class SiloHostOptions
                 $"{nameof(Clustering)} 'adonet' needs {nameof(Storage)} 'postgres'.");
         }
 
+        if (Kubernetes && Clustering != "adonet")
+        {
+            failures.Add($"{SectionName}:{nameof(Kubernetes)} needs {nameof(Clustering)} 'adonet': Kubernetes hosting does not " +
+                "keep cluster membership itself.");
+        }
+
         if (Address is not null && !IPAddress.TryParse(Address, out _))
         {
             failures.Add($"{SectionName}:{nameof(Address)} must be an IP address, like 10.0.0.5; it is '{Address}'.");

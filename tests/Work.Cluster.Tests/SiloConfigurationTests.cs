@@ -10,6 +10,7 @@ public sealed class SiloConfigurationTests
         { "Work__Silo__Storage", "oracle", "Work:Silo:Storage must be 'sqlite', 'postgres' or 'memory'; it is 'oracle'." },
         { "Work__Silo__Clustering", "consul", "Work:Silo:Clustering must be 'localhost' or 'adonet'; it is 'consul'." },
         { "Work__Silo__Address", "not-an-ip", "Work:Silo:Address must be an IP address" },
+        { "Work__Silo__Kubernetes", "true", "Work:Silo:Kubernetes needs Clustering 'adonet'" },
     };
 
     [Theory]
