@@ -67,16 +67,16 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
         // Everything scheduled finishes, and every recurring job goes on.
         foreach (var id in ids)
         {
-            await AfterTheKillAsync(() => client.WaitAsync("batch", id));
+            await Eventually.RetryAsync(() => client.WaitAsync("batch", id));
         }
 
-        var finishedAfterRecovery = (await AfterTheKillAsync(() => Task.WhenAll(ticks.Select(client.GetInfoAsync)))).ToDictionary(i => i.Name, i => i.Finished);
+        var finishedAfterRecovery = (await Eventually.RetryAsync(() => Task.WhenAll(ticks.Select(client.GetInfoAsync)))).ToDictionary(i => i.Name, i => i.Finished);
         await Eventually.WaitUntilAsync(
-            async () => (await AfterTheKillAsync(() => Task.WhenAll(ticks.Select(client.GetInfoAsync)))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
+            async () => (await Eventually.RetryAsync(() => Task.WhenAll(ticks.Select(client.GetInfoAsync)))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
             "every recurring job ran twice more after the recovery");
 
         // Count by execution id: the job grains' history, and the runs the silos logged.
-        var history = await AfterTheKillAsync(() => client.GetHistoryAsync("batch", JobDefinition.MaxHistoryLimit));
+        var history = await Eventually.RetryAsync(() => client.GetHistoryAsync("batch", JobDefinition.MaxHistoryLimit));
         var succeeded = history.Where(e => e.Status == JobStatus.Success).GroupBy(e => e.ExecutionId).ToDictionary(g => g.Key, g => g.Count());
         var lost = ids.Count(id => !succeeded.ContainsKey(id));
         Assert.Equal(0, lost);
@@ -164,32 +164,9 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
         await again.WaitForActiveAsync(2);
         var (hostAgain, clientAgain) = await again.ConnectAsync();
         using var __ = hostAgain;
-        var stored = await clientAgain.GetHistoryAsync("once", 1_000);
+        var stored = await Eventually.RetryAsync(() => clientAgain.GetHistoryAsync("once", 1_000));
         Assert.Equal(JobStatus.Success, Assert.Single(stored, e => e.ExecutionId == dueDuringOutage).Status);
         Assert.Equal(JobStatus.Success, Assert.Single(stored, e => e.ExecutionId == afterwards).Status);
-    }
-
-    // What a call meets while the killed silo is not yet declared dead: its gateway refuses connections, and calls
-    // to grains still placed on it fail or time out.
-    private static bool IsUnreachable(Exception ex) =>
-        ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException;
-
-    /// <summary>Calls again while the cluster is still getting over the kill.</summary>
-    private static async Task<T> AfterTheKillAsync<T>(Func<Task<T>> call)
-    {
-        var deadline = DateTimeOffset.UtcNow + ClusterFixture.SafetyBound;
-        using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
-        while (true)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception ex) when (IsUnreachable(ex) && DateTimeOffset.UtcNow < deadline)
-            {
-                await pace.WaitForNextTickAsync();
-            }
-        }
     }
 
     private static async Task<TimeSpan> AnswersElsewhereAsync(WorkClient client, string name, SiloProcess victim, Stopwatch clock)
@@ -204,7 +181,7 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
                     elapsed = clock.Elapsed;
                     return !info.Silo!.StartsWith(victim.AddressPrefix, StringComparison.Ordinal);
                 }
-                catch (Exception ex) when (IsUnreachable(ex))
+                catch (Exception ex) when (Eventually.IsUnreachable(ex))
                 {
                     return false;
                 }

@@ -80,7 +80,10 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>Waits until the membership table lists <paramref name="count"/> of this cluster's processes as active.</summary>
+    /// <summary>
+    /// Waits until the membership table lists this cluster's <paramref name="count"/> running processes as active and
+    /// no earlier incarnation on their ports as active any more.
+    /// </summary>
     public Task WaitForActiveAsync(int count) => Eventually.WaitUntilAsync(
         async () =>
         {
@@ -89,19 +92,30 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
                 throw new InvalidOperationException($"A silo process exited: {silo.Output}");
             }
 
-            return await ActiveCountAsync() == count;
+            var (newest, all) = await ActiveCountsAsync();
+            return newest == count && all == count;
         },
         $"{count} silos are active");
 
-    public async Task<long> ActiveCountAsync()
+    // Active rows on the running processes' ports: those of each port's newest incarnation, and all of them.
+    private async Task<(long Newest, long All)> ActiveCountsAsync()
     {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM OrleansMembershipTable WHERE DeploymentId = @cluster AND Status = 3 AND Port = ANY(@ports)", connection);
+            """
+            SELECT count(*) FILTER (WHERE Generation = (SELECT max(n.Generation) FROM OrleansMembershipTable n
+                                                       WHERE n.DeploymentId = m.DeploymentId AND n.Port = m.Port)),
+                   count(*)
+            FROM OrleansMembershipTable m
+            WHERE DeploymentId = @cluster AND Status = 3 AND Port = ANY(@ports)
+            """,
+            connection);
         command.Parameters.AddWithValue("cluster", ClusterId);
         command.Parameters.AddWithValue("ports", Silos.Where(s => !s.HasExited).Select(s => s.SiloPort).ToArray());
-        return (long)(await command.ExecuteScalarAsync())!;
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     /// <summary>A client that finds the gateways in the membership table, as a deployed client would.</summary>
