@@ -58,7 +58,7 @@ builder.UseOrleans(orleans =>
     switch (silo.Storage)
     {
         case "memory":
-            orleans.AddMemoryGrainStorage(WorkClusterOptions.StorageName).UseInMemoryReminderService();
+            orleans.UseWorkMemoryStorage();
             break;
         case "postgres":
             orleans.UseWorkPostgres(connectionString!, silo.ApplySchema);

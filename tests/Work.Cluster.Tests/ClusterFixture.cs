@@ -42,8 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(ISiloBuilder silo)
         {
             silo.Services.AddLogging(b => b.AddConsole().SetMinimumLevel(LogLevel.Warning));
-            silo.AddMemoryGrainStorage(WorkClusterOptions.StorageName);
-            silo.UseInMemoryReminderService();
+            silo.UseWorkMemoryStorage();
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.Services.Configure<WorkClusterOptions>(o =>
             {

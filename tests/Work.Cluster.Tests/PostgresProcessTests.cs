@@ -113,6 +113,8 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task SilosRideOutTenSecondsWithoutTheDatabase()
     {
+        var watch = Stopwatch.StartNew();
+        void Mark(string what) => output.WriteLine($"{watch.Elapsed.TotalSeconds,7:0.0} s  {what}");
         using var server = PostgresServer.Start();
         await using var cluster = PostgresSiloCluster.Start(server.CreateDatabase("outage"), 2);
         await cluster.WaitForActiveAsync(2);
@@ -128,6 +130,7 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
         await Eventually.WaitUntilAsync(async () => (await client.GetInfoAsync("tick")).Finished >= 2, "the recurring job ran twice");
         var dueDuringOutage = await client.PerformInAsync("once", TimeSpan.FromSeconds(3));
 
+        Mark("scheduled");
         server.Stop();
         var clock = Stopwatch.StartNew();
         await Eventually.WaitUntilAsync(
@@ -137,13 +140,16 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
             "the database has been down for 10 s");
         server.Restart();
         var finishedAtRestart = (await client.GetInfoAsync("tick")).Finished;
-        output.WriteLine($"database down for {clock.Elapsed.TotalSeconds:0.0} s");
+        Mark($"database back after {clock.Elapsed.TotalSeconds:0.0} s");
 
         // Both silos are still members, the recurring job goes on, and the one-shot due meanwhile ran once.
         await cluster.WaitForActiveAsync(2);
+        Mark("both silos still active");
         await Eventually.WaitUntilAsync(
             async () => (await client.GetInfoAsync("tick")).Finished >= finishedAtRestart + 3, "the recurring job ran three more times");
+        Mark("the recurring job went on");
         var missed = await client.WaitAsync("once", dueDuringOutage);
+        Mark("the one-shot due meanwhile ran");
         Assert.Equal(JobStatus.Success, missed.Status);
         var afterwards = await client.PerformInAsync("once", TimeSpan.FromMilliseconds(200));
         Assert.Equal(JobStatus.Success, (await client.WaitAsync("once", afterwards)).Status);
@@ -162,6 +168,7 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
 
         await using var again = PostgresSiloCluster.Start(cluster.ConnectionString, 2, clusterId: cluster.ClusterId, ports: cluster.Ports);
         await again.WaitForActiveAsync(2);
+        Mark("started again");
         var (hostAgain, clientAgain) = await again.ConnectAsync();
         using var __ = hostAgain;
         var stored = await Eventually.RetryAsync(() => clientAgain.GetHistoryAsync("once", 1_000));

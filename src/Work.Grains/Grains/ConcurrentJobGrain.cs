@@ -37,6 +37,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
     private IGrainTimer? _saveRetry;
+    private TaskCompletionSource? _pumpSoon;
     private readonly Dictionary<long, GrainState<ReadySegment>> _segments = [];
     private IGrainStorage _storage = null!;
     private int _nextExecutor;
@@ -230,8 +231,37 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var handler = _scheduler.Definition.Job.Handler;
         var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(operation, Name, handler);
         var run = _scheduler.Accept(due, args, traceParent, traceState);
-        await PumpAsync(mustSave: true);
+        await PumpSoonAsync();
         return run.ExecutionId;
+    }
+
+    // Accepts that arrive together share one pump: one dispatch per executor and one write for all of them. The pump
+    // runs after the calls already queued on this activation have been accepted; each accept returns after it.
+    private Task PumpSoonAsync()
+    {
+        if (_pumpSoon is { } pending)
+        {
+            return pending.Task;
+        }
+
+        var soon = _pumpSoon = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = RunPumpSoonAsync(soon);
+        return soon.Task;
+    }
+
+    private async Task RunPumpSoonAsync(TaskCompletionSource soon)
+    {
+        await Task.Yield();
+        _pumpSoon = null;
+        try
+        {
+            await PumpAsync(mustSave: true);
+            soon.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            soon.TrySetException(ex);
+        }
     }
 
     /// <summary>

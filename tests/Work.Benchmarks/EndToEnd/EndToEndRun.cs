@@ -25,8 +25,7 @@ internal static class EndToEndRun
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: 21111, gatewayPort: 40000)
-            .AddMemoryGrainStorage(WorkClusterOptions.StorageName)
-            .UseInMemoryReminderService()
+            .UseWorkMemoryStorage()
             .AddWork(work => work.AddHandler(BenchHandlers.Noop, BenchHandlers.NoopAsync).AddHandler(BenchHandlers.Sleep, BenchHandlers.SleepAsync)));
         using var host = builder.Build();
         await host.StartAsync();
