@@ -61,7 +61,7 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
     /// <summary>Starts one more silo (or one again, on the ports of a dead one).</summary>
     public SiloProcess StartSilo(int siloPort, int gatewayPort)
     {
-        var settings = new Dictionary<string, string>(_settings)
+        var settings = new Dictionary<string, string>
         {
             ["ConnectionStrings__Work"] = ConnectionString,
             ["Work__Silo__Storage"] = "postgres",
@@ -75,6 +75,11 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
             ["Logging__LogLevel__Work.Executions"] = "Information",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
+        foreach (var (key, value) in _settings)
+        {
+            settings[key] = value;
+        }
+
         var silo = SiloProcess.Start(siloPort, gatewayPort, settings);
         Silos.Add(silo);
         return silo;

@@ -22,6 +22,10 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ReportQueue> _reports = new(StringComparer.Ordinal);
+
+    // Attempts that finished here and whose report has not reached their job yet: their leases are still renewed, so
+    // a job that is unreachable for a while (its silo or directory entry being lost) does not run them again.
+    private readonly ConcurrentDictionary<string, ExecutionOrder> _unreported = new(StringComparer.Ordinal);
     private readonly ExecutionEngine _engine;
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
@@ -54,8 +58,15 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         ArgumentNullException.ThrowIfNull(orders);
         foreach (var order in orders)
         {
+            var key = Key(order.ExecutionId, order.Attempt);
+            if (_unreported.ContainsKey(key))
+            {
+                // The same attempt delivered again after it finished here: its report is on the way.
+                continue;
+            }
+
             var running = new Running(order, new CancellationTokenSource());
-            if (!_running.TryAdd(Key(order.ExecutionId, order.Attempt), running))
+            if (!_running.TryAdd(key, running))
             {
                 // The same attempt delivered twice: it is already running here.
                 running.Cancellation.Dispose();
@@ -106,12 +117,18 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                 new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
                 running.Cancellation.Token);
         }
-        finally
+        catch (Exception)
         {
             _running.TryRemove(Key(order.ExecutionId, order.Attempt), out _);
             running.Cancellation.Dispose();
+            throw;
         }
 
+        // Unreported before it stops running, so its lease is renewed without a gap.
+        var key = Key(order.ExecutionId, order.Attempt);
+        _unreported[key] = order;
+        _running.TryRemove(key, out _);
+        running.Cancellation.Dispose();
         QueueReport(order.JobName, execution);
     }
 
@@ -154,38 +171,51 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         }
     }
 
+    // Retried with backoff for two lease periods: longer than a job stays unreachable while the cluster declares a
+    // silo dead, and meanwhile the lease is renewed. A report given up on leaves the attempt to its lease: it is
+    // recorded as lost and runs again (an identifiable duplicate).
     private async Task ReportAsync(string jobName, List<JobExecution> executions)
     {
         var job = _grains.GetGrain<IConcurrentJobGrain>(jobName);
-        for (var attempt = 0; ; attempt++)
+        var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
+        try
         {
-            try
+            for (var attempt = 0; ; attempt++)
             {
-                await job.ReportAsync(executions);
-                return;
+                try
+                {
+                    await job.ReportAsync(executions);
+                    return;
+                }
+                catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
+                {
+                    LogReportRetry(_logger, ex, executions.Count, jobName);
+                    await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
+                }
+                catch (Exception ex)
+                {
+                    LogReportFailed(_logger, ex, executions.Count, jobName);
+                    return;
+                }
             }
-            catch (Exception ex) when (attempt < s_reportBackoff.Length)
+        }
+        finally
+        {
+            foreach (var execution in executions)
             {
-                LogReportRetry(_logger, ex, executions.Count, jobName);
-                await Task.Delay(s_reportBackoff[attempt], _time);
-            }
-            catch (Exception ex)
-            {
-                // The job grain's leases on these attempts run out and they run again: identifiable duplicates.
-                LogReportFailed(_logger, ex, executions.Count, jobName);
-                return;
+                _unreported.TryRemove(Key(execution.ExecutionId, execution.Attempt), out _);
             }
         }
     }
 
     private async Task RenewAsync()
     {
-        var byJob = _running.Values.GroupBy(r => r.Order.JobName).ToList();
+        var byJob = _running.Values.Select(r => r.Order).Concat(_unreported.Values).GroupBy(o => o.JobName).ToList();
         await Task.WhenAll(byJob.Select(async group =>
         {
             try
             {
-                await _grains.GetGrain<IConcurrentJobGrain>(group.Key).RenewLeasesAsync(group.Select(r => r.Order.ExecutionId).ToList());
+                await _grains.GetGrain<IConcurrentJobGrain>(group.Key).RenewLeasesAsync(group.Select(o => o.ExecutionId).Distinct().ToList());
             }
             catch (Exception ex)
             {
