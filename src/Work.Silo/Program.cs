@@ -7,9 +7,17 @@ using Work.Handlers;
 using Work.Hosting;
 using Work.Silo;
 
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+var migrate = args.FirstOrDefault() == "migrate";
+var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = migrate ? args[1..] : args, ContentRootPath = AppContext.BaseDirectory });
 var silo = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
 var connectionString = builder.Configuration.GetConnectionString(SiloHostOptions.ConnectionStringName);
+if (migrate)
+{
+    // `Work.Silo migrate`: apply deploy/postgres to ConnectionStrings:Work and exit, for deployments whose silos run
+    // with Work:Silo:ApplySchema=false (a database user without rights to change the schema).
+    return await SchemaMigration.RunAsync(connectionString, Console.Out, Console.Error);
+}
+
 var failures = silo.Validate(connectionString);
 if (failures.Count > 0)
 {

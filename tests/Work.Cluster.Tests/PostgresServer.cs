@@ -44,8 +44,8 @@ internal sealed class PostgresServer : IDisposable
         return new PostgresServer(output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Trim(), folder);
     }
 
-    /// <summary>A new, empty database with the Work.Orleans schema; its connection string.</summary>
-    public string CreateDatabase(string prefix)
+    /// <summary>A new database, with the Work.Orleans schema unless <paramref name="withSchema"/> is false; its connection string.</summary>
+    public string CreateDatabase(string prefix, bool withSchema = true)
     {
         var name = $"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 63)];
         using (var connection = new NpgsqlConnection(ConnectionString))
@@ -56,7 +56,11 @@ internal sealed class PostgresServer : IDisposable
         }
 
         var connectionString = new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
-        PostgresSchema.ApplyAsync(connectionString).GetAwaiter().GetResult();
+        if (withSchema)
+        {
+            PostgresSchema.ApplyAsync(connectionString).GetAwaiter().GetResult();
+        }
+
         return connectionString;
     }
 

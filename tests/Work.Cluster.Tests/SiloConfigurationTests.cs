@@ -51,4 +51,34 @@ public sealed class SiloConfigurationTests
         Assert.NotEqual(0, await silo.ExitCodeAsync());
         Assert.Contains($"Could not apply the Work.Orleans schema to the PostgreSQL database 'nowhere' on 127.0.0.1:{ports[2]}", silo.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task MigrateAppliesTheSchemaTwiceAlikeAndExits()
+    {
+        var database = PostgresServer.Shared.CreateDatabase("migrate", withSchema: false);
+        var settings = new Dictionary<string, string> { ["ConnectionStrings__Work"] = database };
+        var ports = SiloProcess.FreePorts(2);
+
+        foreach (var run in new[] { "first", "second" })
+        {
+            await using var migration = SiloProcess.Start(ports[0], ports[1], settings, "migrate");
+            Assert.True(await migration.ExitCodeAsync() == 0, $"{run} run: {migration.Output}");
+            Assert.Contains("Applied Postgres-Main.sql, Postgres-Clustering.sql, Postgres-Persistence.sql, Postgres-Reminders.sql", migration.Output, StringComparison.Ordinal);
+        }
+
+        await using var connection = new Npgsql.NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM OrleansQuery", connection);
+        Assert.Equal(20L, await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task MigrateWithoutAConnectionStringNamesTheSetting()
+    {
+        var ports = SiloProcess.FreePorts(2);
+        await using var migration = SiloProcess.Start(ports[0], ports[1], new Dictionary<string, string>(), "migrate");
+
+        Assert.Equal(2, await migration.ExitCodeAsync());
+        Assert.Contains("set ConnectionStrings:Work", migration.Output, StringComparison.Ordinal);
+    }
 }

@@ -35,9 +35,9 @@ internal sealed class SiloProcess : IAsyncDisposable
         Start(siloPort, gatewayPort, new Dictionary<string, string> { ["Work__Silo__DatabasePath"] = databasePath });
 
     /// <summary>The silo with extra settings, as environment variables (<c>Section__Key</c>).</summary>
-    public static SiloProcess Start(int siloPort, int gatewayPort, IReadOnlyDictionary<string, string> settings)
+    public static SiloProcess Start(int siloPort, int gatewayPort, IReadOnlyDictionary<string, string> settings, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet", [SiloAssembly()])
+        var info = new ProcessStartInfo("dotnet", [SiloAssembly(), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
