@@ -4,15 +4,34 @@ namespace Work.Client;
 
 /// <summary>
 /// A small typed facade over the cluster: jobs by name, clear errors for bad names, and a synchronous perform that
-/// waits for the result in bounded calls, so a handler may run longer than any grain call.
+/// waits for the result in bounded calls, so a handler may run longer than any grain call. Calls that can be repeated
+/// without effect (define, start, stop, every, cancel, info, history, list, wait) are retried for up to 30 s while
+/// the cluster is getting over a silo's death or restart; calls that accept executions (enqueue, at, in) are not,
+/// since a repeat would schedule twice.
 /// </summary>
 public sealed class WorkClient
 {
     private static readonly TimeSpan s_waitSlice = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan s_retryFor = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan[] s_backoff =
+        [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)];
+
     private readonly IGrainFactory _grains;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates a client over a connected cluster client (or any grain factory).</summary>
-    public WorkClient(IGrainFactory grains) => _grains = grains ?? throw new ArgumentNullException(nameof(grains));
+    public WorkClient(IGrainFactory grains, TimeProvider? time = null)
+    {
+        _grains = grains ?? throw new ArgumentNullException(nameof(grains));
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Whether a call failed because the cluster is momentarily unreachable (a silo being declared dead, a gateway
+    /// gone, a message for a replaced incarnation), not because of what it asked.
+    /// </summary>
+    public static bool IsTransient(Exception exception) =>
+        exception is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException;
 
     /// <summary>The grain of the job named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty.</exception>
@@ -27,13 +46,13 @@ public sealed class WorkClient
     }
 
     /// <summary>Defines or updates a job.</summary>
-    public Task DefineAsync(string name, JobDefinition definition) => Job(name).DefineAsync(definition);
+    public Task DefineAsync(string name, JobDefinition definition) => RepeatableAsync(() => Job(name).DefineAsync(definition));
 
     /// <summary>Starts a job.</summary>
-    public Task StartAsync(string name) => Job(name).StartAsync();
+    public Task StartAsync(string name) => RepeatableAsync(() => Job(name).StartAsync());
 
     /// <summary>Stops a job.</summary>
-    public Task StopAsync(string name) => Job(name).StopAsync();
+    public Task StopAsync(string name) => RepeatableAsync(() => Job(name).StopAsync());
 
     /// <summary>Performs one execution now and waits for its final result (retries included).</summary>
     public async Task<JobExecution> PerformAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default)
@@ -53,19 +72,19 @@ public sealed class WorkClient
     public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null) => Job(name).PerformInAsync(delay, args);
 
     /// <summary>Sets the job's recurring schedule.</summary>
-    public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false) => Job(name).PerformEveryAsync(interval, sync);
+    public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false) => RepeatableAsync(() => Job(name).PerformEveryAsync(interval, sync));
 
     /// <summary>Cancels one execution, or all with null; returns how many.</summary>
-    public Task<int> CancelAsync(string name, string? executionId = null) => Job(name).CancelAsync(executionId);
+    public Task<int> CancelAsync(string name, string? executionId = null) => RepeatableAsync(() => Job(name).CancelAsync(executionId));
 
     /// <summary>The job's state.</summary>
-    public Task<JobInfo> GetInfoAsync(string name) => Job(name).GetInfoAsync();
+    public Task<JobInfo> GetInfoAsync(string name) => RepeatableAsync(() => Job(name).GetInfoAsync());
 
     /// <summary>The job's last executions, newest first.</summary>
-    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20) => Job(name).GetHistoryAsync(count);
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20) => RepeatableAsync(() => Job(name).GetHistoryAsync(count));
 
     /// <summary>The names of all defined jobs.</summary>
-    public Task<IReadOnlyList<string>> ListAsync() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync();
+    public Task<IReadOnlyList<string>> ListAsync() => RepeatableAsync(() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync());
 
     /// <summary>Waits for an execution's final result, in calls shorter than the response timeout.</summary>
     /// <exception cref="KeyNotFoundException">The job has no such execution.</exception>
@@ -75,9 +94,31 @@ public sealed class WorkClient
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (await job.WaitAsync(executionId, s_waitSlice) is { } done)
+            if (await RepeatableAsync(() => job.WaitAsync(executionId, s_waitSlice)) is { } done)
             {
                 return done;
+            }
+        }
+    }
+
+    private async Task RepeatableAsync(Func<Task> call) => await RepeatableAsync(async () =>
+    {
+        await call();
+        return true;
+    });
+
+    private async Task<T> RepeatableAsync<T>(Func<Task<T>> call)
+    {
+        var giveUpAt = _time.GetUtcNow() + s_retryFor;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception ex) when (IsTransient(ex) && _time.GetUtcNow() < giveUpAt)
+            {
+                await Task.Delay(s_backoff[Math.Min(attempt, s_backoff.Length - 1)], _time);
             }
         }
     }
