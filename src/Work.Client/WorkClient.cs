@@ -28,10 +28,12 @@ public sealed class WorkClient
 
     /// <summary>
     /// Whether a call failed because the cluster is momentarily unreachable (a silo being declared dead, a gateway
-    /// gone, a message for a replaced incarnation), not because of what it asked.
+    /// gone, a message for a replaced incarnation, a call or grain activation that timed out meanwhile), not because
+    /// of what it asked.
     /// </summary>
     public static bool IsTransient(Exception exception) =>
-        exception is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException;
+        exception is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException
+            or TimeoutException or OperationCanceledException;
 
     /// <summary>The grain of the job named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty.</exception>

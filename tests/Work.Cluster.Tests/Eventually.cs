@@ -18,12 +18,8 @@ internal static class Eventually
         }
     }
 
-    /// <summary>
-    /// What a call meets while a cluster gets over a killed silo or a restart: a gateway that refuses connections,
-    /// calls to grains still placed on a dead silo, and messages for an incarnation that was replaced.
-    /// </summary>
-    public static bool IsUnreachable(Exception ex) =>
-        ex is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException;
+    /// <summary>What a call meets while a cluster gets over a killed silo or a restart (see WorkClient.IsTransient).</summary>
+    public static bool IsUnreachable(Exception ex) => Work.Client.WorkClient.IsTransient(ex);
 
     /// <summary>Calls again, every 100 ms within the bound, while the cluster is unreachable.</summary>
     public static async Task<T> RetryAsync<T>(Func<Task<T>> call)

@@ -21,4 +21,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Job {Job} could not write its state")]
     private static partial void LogWriteFailed(ILogger logger, Exception error, string job);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {Job} could not update its reminder; it tries again at its next change")]
+    private static partial void LogReminderFailed(ILogger logger, Exception error, string job);
 }

@@ -32,7 +32,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private readonly Dictionary<string, List<TaskCompletionSource<JobExecution>>> _waiters = new(StringComparer.Ordinal);
     private JobScheduler _scheduler = null!;
     private IGrainTimer? _timer;
-    private bool _reminderRegistered;
+    // Null until this activation has registered or checked its reminder.
+    private bool? _reminderRegistered;
+    private Task _reminderUpdate = Task.CompletedTask;
+    private bool _reminderStale;
     private bool _timerKeepsAlive;
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
@@ -68,7 +71,6 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var ready = new ReadyQueue(_state.State);
         ready.Load(await ReadSegmentsAsync());
         _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries, ready: ready);
-        _reminderRegistered = await this.GetReminder(ReminderName, cancellationToken) is not null;
         SetTimer(keepAlive: _scheduler.NeedsReminder);
 
         // Executors cannot have renewed with this activation yet: give every attempt in flight one lease period to
@@ -306,7 +308,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
             await SaveAsync();
         }
 
-        await EnsureReminderAsync();
+        UpdateReminder();
         await sending;
     }
 
@@ -432,7 +434,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
     }
 
-    private async Task EnsureReminderAsync()
+    // The reminder is only how a job comes back after its silo dies, and silos also wake every job when a silo starts
+    // or dies: so it is brought up to date beside the pump, not in its way. The reminder service can be slow to answer
+    // while the silo owning this job's share of reminders is being declared dead, and a job must answer meanwhile.
+    private void UpdateReminder()
     {
         var needed = _scheduler.NeedsReminder;
         if (needed != _timerKeepsAlive)
@@ -440,19 +445,49 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
             SetTimer(needed);
         }
 
-        if (needed == _reminderRegistered)
+        if (!_reminderUpdate.IsCompleted)
         {
+            _reminderStale = true;
             return;
         }
 
-        _reminderRegistered = needed;
-        if (needed)
+        if (needed != _reminderRegistered)
         {
-            await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+            _reminderUpdate = UpdateReminderAsync();
         }
-        else if (await this.GetReminder(ReminderName) is { } reminder)
+    }
+
+    private async Task UpdateReminderAsync()
+    {
+        try
         {
-            await this.UnregisterReminder(reminder);
+            do
+            {
+                _reminderStale = false;
+                var needed = _scheduler.NeedsReminder;
+                if (needed == _reminderRegistered)
+                {
+                    continue;
+                }
+
+                if (needed)
+                {
+                    await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+                }
+                else if (await this.GetReminder(ReminderName) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+
+                _reminderRegistered = needed;
+            }
+            while (_reminderStale);
+        }
+        catch (Exception ex)
+        {
+            // Tried again at the next pump.
+            _reminderRegistered = null;
+            LogReminderFailed(_logger, ex, Name);
         }
     }
 
