@@ -28,12 +28,14 @@ public sealed class WorkClient
 
     /// <summary>
     /// Whether a call failed because the cluster is momentarily unreachable (a silo being declared dead, a gateway
-    /// gone, a message for a replaced incarnation, a call or grain activation that timed out meanwhile), not because
-    /// of what it asked.
+    /// gone, a message for a replaced incarnation, a call or grain activation that timed out meanwhile) or a grain
+    /// was momentarily active twice, not because of what it asked.
     /// </summary>
     public static bool IsTransient(Exception exception) =>
         exception is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException
-            or TimeoutException or OperationCanceledException;
+            or TimeoutException or OperationCanceledException
+            // Two activations of one grain met in storage for a moment; the loser reloads, and a repeat reaches it.
+            or Orleans.Storage.InconsistentStateException;
 
     /// <summary>The grain of the job named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is empty.</exception>

@@ -1,3 +1,4 @@
+using Orleans.Storage;
 using Work.Hosting;
 
 namespace Work.Grains;
@@ -6,15 +7,32 @@ namespace Work.Grains;
 internal sealed class JobCatalogGrain(
     [PersistentState("catalog", WorkClusterOptions.StorageName)] IPersistentState<JobCatalogState> state) : Grain, IJobCatalogGrain
 {
+    private const int WriteAttempts = 5;
+
     public async Task AddAsync(string name)
     {
-        if (state.State.Names.Add(name))
+        for (var attempt = 1; state.State.Names.Add(name); attempt++)
         {
-            await state.WriteStateAsync();
+            try
+            {
+                await state.WriteStateAsync();
+                return;
+            }
+            catch (InconsistentStateException) when (attempt < WriteAttempts)
+            {
+                // Another activation of the catalog wrote meanwhile (possible for a moment while silos join or
+                // leave): take its names and add this one to them.
+                await state.ReadStateAsync();
+            }
         }
     }
 
-    public Task<IReadOnlyList<string>> ListAsync() => Task.FromResult<IReadOnlyList<string>>(state.State.Names.ToList());
+    public async Task<IReadOnlyList<string>> ListAsync()
+    {
+        // Names another activation may have added: read them before answering.
+        await state.ReadStateAsync();
+        return state.State.Names.ToList();
+    }
 }
 
 /// <summary>The catalog's state.</summary>
