@@ -11,11 +11,15 @@
 #       Lists the cluster's silos from the membership table.
 #
 # State (pids, logs, the throwaway database) lives in $WORK_CLUSTER_DIR, /tmp/work-local-cluster by default.
+# WORK_SILO_PORT / WORK_GATEWAY_PORT (11111 / 30000) are the first silo's ports, WORK_PG_PORT (5433) the throwaway
+# PostgreSQL's, WORK_CLUSTER_ID (work) the cluster id; WORK_NO_BUILD=1 skips the build.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${WORK_CLUSTER_DIR:-/tmp/work-local-cluster}
 cluster_id=${WORK_CLUSTER_ID:-work}
 pg_port=${WORK_PG_PORT:-5433}
+silo_port=${WORK_SILO_PORT:-11111}
+gateway_port=${WORK_GATEWAY_PORT:-30000}
 
 connection() { cat "$state/connection"; }
 
@@ -47,14 +51,14 @@ start() {
   fi
   echo "$cs" >"$state/connection"
 
-  dotnet build "$root/src/Work.Silo" -c Release -v quiet -nologo >/dev/null
+  [ "${WORK_NO_BUILD:-}" = 1 ] || dotnet build "$root/src/Work.Silo" -c Release -v quiet -nologo >/dev/null
   local dll="$root/src/Work.Silo/bin/Release/net10.0/Work.Silo.dll" i
   : >"$state/pids"
   for ((i = 0; i < count; i++)); do
     ConnectionStrings__Work="$cs" \
     Work__Silo__Storage=postgres Work__Silo__Clustering=adonet Work__Silo__Address=127.0.0.1 \
     Work__Silo__ClusterId="$cluster_id" Work__Silo__ServiceId="$cluster_id" \
-    Work__Silo__SiloPort=$((11111 + i)) Work__Silo__GatewayPort=$((30000 + i)) \
+    Work__Silo__SiloPort=$((silo_port + i)) Work__Silo__GatewayPort=$((gateway_port + i)) \
       nohup dotnet "$dll" >"$state/silo-$i.log" 2>&1 &
     echo $! >>"$state/pids"
   done
@@ -68,8 +72,8 @@ start() {
     sleep 0.5
     waited=$((waited + 1))
   done
-  echo "$count silos are active (cluster '$cluster_id'); gateways 127.0.0.1:30000 to 127.0.0.1:$((30000 + count - 1))."
-  echo "Try: dotnet run --project src/Work.Client -- --gateway 127.0.0.1:30000 --cluster-id $cluster_id list"
+  echo "$count silos are active (cluster '$cluster_id'); gateways 127.0.0.1:$gateway_port to 127.0.0.1:$((gateway_port + count - 1))."
+  echo "Try: dotnet run --project src/Work.Client -- --gateway 127.0.0.1:$gateway_port --cluster-id $cluster_id list"
 }
 
 stop() {

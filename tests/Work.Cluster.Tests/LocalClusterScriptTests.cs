@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Work.Client;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>deploy/local-cluster.sh as people run it: a throwaway PostgreSQL and silo processes, then all stopped.</summary>
+[Collection(ProcessCollection.Name)]
+public sealed class LocalClusterScriptTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("work-local-").FullName;
+
+    public void Dispose()
+    {
+        // Stops whatever a failed run left behind (only this test's cluster, never one at the default folder).
+        if (Settings.ContainsKey("WORK_CLUSTER_DIR"))
+        {
+            Run("stop");
+        }
+
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private Dictionary<string, string> Settings { get; } = [];
+
+    [Fact]
+    public async Task StartsAClusterOnAThrowawayPostgresAndStopsEverythingItStarted()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(_folder, (UnixFileMode)0b111_101_101);
+        }
+
+        var silos = PortPair();
+        var gateways = PortPair();
+        var postgres = SiloProcess.FreePorts(1)[0];
+        var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
+        Settings["WORK_CLUSTER_DIR"] = Path.Combine(_folder, "cluster");
+        Settings["WORK_PG_PORT"] = postgres.ToString(CultureInfo.InvariantCulture);
+        Settings["WORK_SILO_PORT"] = silos.ToString(CultureInfo.InvariantCulture);
+        Settings["WORK_GATEWAY_PORT"] = gateways.ToString(CultureInfo.InvariantCulture);
+        Settings["WORK_CLUSTER_ID"] = clusterId;
+        if (File.Exists(Path.Combine(SiloProcess.RepositoryRoot(), "src", "Work.Silo", "bin", "Release", "net10.0", "Work.Silo.dll")))
+        {
+            // The test command built it already (the script runs the Release build).
+            Settings["WORK_NO_BUILD"] = "1";
+        }
+
+        var (started, startOutput) = Run("start", "2");
+        Assert.True(started == 0, startOutput);
+        Assert.Contains($"2 silos are active (cluster '{clusterId}')", startOutput, StringComparison.Ordinal);
+
+        var (listed, status) = Run("status");
+        Assert.True(listed == 0, status);
+        Assert.Equal(2, status.Split('\n').Count(line => line.Contains(" active ", StringComparison.Ordinal)));
+
+        // Both gateways serve the cluster: the configured heartbeat job performs through the second one.
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client => client
+            .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gateways + 1))
+            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId)));
+        using (var host = builder.Build())
+        {
+            await host.StartAsync();
+            var client = new WorkClient(host.Services.GetRequiredService<IClusterClient>());
+            Assert.Equal(JobStatus.Success, (await client.PerformAsync("heartbeat")).Status);
+            await host.StopAsync();
+        }
+
+        var (stopped, stopOutput) = Run("stop");
+        Assert.True(stopped == 0, stopOutput);
+        Assert.Contains("Stopped the silos.", stopOutput, StringComparison.Ordinal);
+        Assert.Contains("Stopped the throwaway PostgreSQL.", stopOutput, StringComparison.Ordinal);
+        foreach (var port in new[] { silos, silos + 1, gateways, gateways + 1, postgres })
+        {
+            Assert.False(Listening(port), $"something still listens on port {port}");
+        }
+    }
+
+    private (int ExitCode, string Output) Run(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("bash", [Path.Combine(SiloProcess.RepositoryRoot(), "deploy", "local-cluster.sh"), .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in Settings)
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(ClusterFixture.SafetyBound * 2))
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    // A free port whose next port is free too (the script numbers silos from a first port).
+    private static int PortPair()
+    {
+        while (true)
+        {
+            var port = SiloProcess.FreePorts(1)[0];
+            if (port < 65535 && !Listening(port + 1) && CanBind(port + 1))
+            {
+                return port;
+            }
+        }
+    }
+
+    private static bool CanBind(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Listening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
