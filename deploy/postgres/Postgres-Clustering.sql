@@ -29,8 +29,31 @@ CREATE TABLE IF NOT EXISTS OrleansMembershipTable
         REFERENCES OrleansMembershipVersionTable (DeploymentId)
 );
 
+-- Locks the cluster's version row if the cluster is still at p_version: true when it is, and the caller may write.
+-- A concurrent writer that moved the version on makes the check fail here (the lock waits for it, then re-reads).
+CREATE OR REPLACE FUNCTION work_membership_lock(p_deployment_id text, p_version integer)
+    RETURNS boolean
+    LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    PERFORM 1 FROM OrleansMembershipVersionTable
+    WHERE DeploymentId = p_deployment_id AND Version = p_version
+    FOR UPDATE;
+    RETURN FOUND;
+END
+$fn$;
+
+-- Moves the cluster's version on after a write made under work_membership_lock.
+CREATE OR REPLACE FUNCTION work_membership_advance(p_deployment_id text)
+    RETURNS void
+    LANGUAGE sql
+AS $fn$
+    UPDATE OrleansMembershipVersionTable
+    SET Version = Version + 1, Timestamp = now()
+    WHERE DeploymentId = p_deployment_id;
+$fn$;
+
 -- Adds a silo row if the cluster is still at p_version; returns 1 when it did, 0 otherwise (nothing written).
--- The version row is locked first: a concurrent writer that moved the version on makes the check fail here.
 CREATE OR REPLACE FUNCTION work_membership_insert(
     p_deployment_id text, p_address text, p_port integer, p_generation integer, p_silo_name text,
     p_host_name text, p_status integer, p_proxy_port integer, p_start_time timestamptz,
@@ -39,10 +62,7 @@ CREATE OR REPLACE FUNCTION work_membership_insert(
     LANGUAGE plpgsql
 AS $fn$
 BEGIN
-    PERFORM 1 FROM OrleansMembershipVersionTable
-    WHERE DeploymentId = p_deployment_id AND Version = p_version
-    FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT work_membership_lock(p_deployment_id, p_version) THEN
         RETURN 0;
     END IF;
 
@@ -56,9 +76,7 @@ BEGIN
         RETURN 0;
     END IF;
 
-    UPDATE OrleansMembershipVersionTable
-    SET Version = Version + 1, Timestamp = now()
-    WHERE DeploymentId = p_deployment_id;
+    PERFORM work_membership_advance(p_deployment_id);
     RETURN 1;
 END
 $fn$;
@@ -71,10 +89,7 @@ CREATE OR REPLACE FUNCTION work_membership_update(
     LANGUAGE plpgsql
 AS $fn$
 BEGIN
-    PERFORM 1 FROM OrleansMembershipVersionTable
-    WHERE DeploymentId = p_deployment_id AND Version = p_version
-    FOR UPDATE;
-    IF NOT FOUND THEN
+    IF NOT work_membership_lock(p_deployment_id, p_version) THEN
         RETURN 0;
     END IF;
 
@@ -85,9 +100,7 @@ BEGIN
         RETURN 0;
     END IF;
 
-    UPDATE OrleansMembershipVersionTable
-    SET Version = Version + 1, Timestamp = now()
-    WHERE DeploymentId = p_deployment_id;
+    PERFORM work_membership_advance(p_deployment_id);
     RETURN 1;
 END
 $fn$;

@@ -1,12 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Work.Client;
 
 namespace Work.Cluster.Tests;
 
@@ -61,15 +55,9 @@ public sealed class LocalClusterScriptTests : IDisposable
         Assert.Equal(2, status.Split('\n').Count(line => line.Contains(" active ", StringComparison.Ordinal)));
 
         // Both gateways serve the cluster: the configured heartbeat job performs through the second one.
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client
-            .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gateways + 1))
-            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, clusterId)));
-        using (var host = builder.Build())
+        var (host, client) = await SiloProcess.ConnectToGatewayAsync(gateways + 1, clusterId);
+        using (host)
         {
-            await host.StartAsync();
-            var client = new WorkClient(host.Services.GetRequiredService<IClusterClient>());
             Assert.Equal(JobStatus.Success, (await client.PerformAsync("heartbeat")).Status);
             await host.StopAsync();
         }
@@ -86,27 +74,8 @@ public sealed class LocalClusterScriptTests : IDisposable
 
     private (int ExitCode, string Output) Run(params string[] arguments)
     {
-        var info = new ProcessStartInfo("bash", [Path.Combine(SiloProcess.RepositoryRoot(), "deploy", "local-cluster.sh"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var (key, value) in Settings)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(ClusterFixture.SafetyBound * 2))
-        {
-            process.Kill(entireProcessTree: true);
-        }
-
-        process.WaitForExit();
-        return (process.ExitCode, output.Result + error.Result);
+        var (exitCode, output, error) = ShellScript.Run(Path.Combine("deploy", "local-cluster.sh"), Settings, arguments);
+        return (exitCode, output + error);
     }
 
     // A free port whose next port is free too (the script numbers silos from a first port).

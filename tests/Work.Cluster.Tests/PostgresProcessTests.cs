@@ -76,16 +76,16 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
             // Everything scheduled finishes, and every recurring job goes on.
             foreach (var id in ids)
             {
-                await Eventually.RetryAsync(() => client.WaitAsync("batch", id));
+                await client.WaitAsync("batch", id);
             }
 
-            var finishedAfterRecovery = (await Eventually.RetryAsync(() => Task.WhenAll(ticks.Select(client.GetInfoAsync)))).ToDictionary(i => i.Name, i => i.Finished);
+            var finishedAfterRecovery = (await Task.WhenAll(ticks.Select(client.GetInfoAsync))).ToDictionary(i => i.Name, i => i.Finished);
             await Eventually.WaitUntilAsync(
-                async () => (await Eventually.RetryAsync(() => Task.WhenAll(ticks.Select(client.GetInfoAsync)))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
+                async () => (await Task.WhenAll(ticks.Select(client.GetInfoAsync))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
                 "every recurring job ran twice more after the recovery");
 
             // Count by execution id: the job grains' history, and the runs the silos logged.
-            var history = await Eventually.RetryAsync(() => client.GetHistoryAsync("batch", JobDefinition.MaxHistoryLimit));
+            var history = await client.GetHistoryAsync("batch", JobDefinition.MaxHistoryLimit);
             var succeeded = history.Where(e => e.Status == JobStatus.Success).GroupBy(e => e.ExecutionId).ToDictionary(g => g.Key, g => g.Count());
             var lost = ids.Count(id => !succeeded.ContainsKey(id));
             Assert.Equal(0, lost);
@@ -190,7 +190,7 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
             Mark("started again");
             var (hostAgain, clientAgain) = await again.ConnectAsync();
             using var __ = hostAgain;
-            var stored = await Eventually.RetryAsync(() => clientAgain.GetHistoryAsync("once", 1_000));
+            var stored = await clientAgain.GetHistoryAsync("once", 1_000);
             Assert.Equal(JobStatus.Success, Assert.Single(stored, e => e.ExecutionId == dueDuringOutage).Status);
             Assert.Equal(JobStatus.Success, Assert.Single(stored, e => e.ExecutionId == afterwards).Status);
         }
@@ -223,7 +223,7 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
                     elapsed = clock.Elapsed;
                     return !info.Silo!.StartsWith(victim.AddressPrefix, StringComparison.Ordinal);
                 }
-                catch (Exception ex) when (Eventually.IsUnreachable(ex))
+                catch (Exception ex) when (WorkClient.IsTransient(ex))
                 {
                     return false;
                 }

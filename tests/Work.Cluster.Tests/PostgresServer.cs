@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using Work.Storage;
 
@@ -93,24 +92,9 @@ internal sealed class PostgresServer : IDisposable
 
     private static string Run(params string[] arguments)
     {
-        var info = new ProcessStartInfo("bash", [Script(), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not run bash.");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException(
-                $"PostgreSQL could not be {arguments[0]}ed (throwaway.sh exit code {process.ExitCode}): {error.Result}{output.Result}");
-        }
-
-        return output.Result;
+        var (exitCode, output, error) = ShellScript.Run(Path.Combine("deploy", "postgres", "throwaway.sh"), null, arguments);
+        return exitCode == 0
+            ? output
+            : throw new InvalidOperationException($"PostgreSQL could not be {arguments[0]}ed (throwaway.sh exit code {exitCode}): {error}{output}");
     }
-
-    private static string Script() => Path.Combine(SiloProcess.RepositoryRoot(), "deploy", "postgres", "throwaway.sh");
 }

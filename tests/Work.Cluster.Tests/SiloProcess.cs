@@ -131,26 +131,39 @@ internal sealed class SiloProcess : IAsyncDisposable
                 throw new InvalidOperationException($"The silo process exited with code {_process.ExitCode}: {Output}");
             }
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            builder.UseOrleansClient(client => client
-                .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, GatewayPort))
-                .Configure<Orleans.Configuration.ClusterOptions>(o =>
-                {
-                    o.ClusterId = WorkDefaults.ClusterId;
-                    o.ServiceId = WorkDefaults.ClusterId;
-                }));
-            var host = builder.Build();
             try
             {
-                await host.StartAsync();
-                return (host, new WorkClient(host.Services.GetRequiredService<IClusterClient>()));
+                return await ConnectToGatewayAsync(GatewayPort, WorkDefaults.ClusterId);
             }
             catch (Exception) when (DateTimeOffset.UtcNow < deadline)
             {
-                host.Dispose();
                 await Task.Yield();
             }
+        }
+    }
+
+    /// <summary>A client of the cluster <paramref name="clusterId"/> through the gateway on a loopback port.</summary>
+    public static async Task<(IHost Host, WorkClient Client)> ConnectToGatewayAsync(int gatewayPort, string clusterId)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.UseOrleansClient(client => client
+            .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort))
+            .Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ClusterId = clusterId;
+                o.ServiceId = clusterId;
+            }));
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            return (host, new WorkClient(host.Services.GetRequiredService<IClusterClient>()));
+        }
+        catch (Exception)
+        {
+            host.Dispose();
+            throw;
         }
     }
 
