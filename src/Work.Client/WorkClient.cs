@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Work.Grains;
 
 namespace Work.Client;
@@ -18,6 +19,7 @@ public sealed class WorkClient
 
     private readonly IGrainFactory _grains;
     private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<string, PerformLane> _lanes = new(StringComparer.Ordinal);
 
     /// <summary>Creates a client over a connected cluster client (or any grain factory).</summary>
     public WorkClient(IGrainFactory grains, TimeProvider? time = null)
@@ -61,16 +63,20 @@ public sealed class WorkClient
     /// <summary>Performs one execution now and waits for its final result (retries included).</summary>
     public async Task<JobExecution> PerformAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default)
     {
-        var job = Job(name);
-        var id = await job.EnqueueAsync(args);
+        var id = await EnqueueAsync(name, args);
         return await WaitAsync(name, id, cancellationToken);
     }
 
-    /// <summary>Accepts one execution now and returns its id.</summary>
-    public Task<string> EnqueueAsync(string name, JobArgs? args = null) => Job(name).EnqueueAsync(args);
+    /// <summary>
+    /// Accepts one execution now and returns its id once the job recorded it durably. Concurrent performs to one job
+    /// share calls (see <see cref="PerformLane"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The args are over <see cref="JobDefinition.MaxArgsBytes"/>.</exception>
+    public Task<string> EnqueueAsync(string name, JobArgs? args = null) => AcceptAsync(name, PerformRequest.Now(args));
 
-    /// <summary>Accepts one execution at a time and returns its id.</summary>
-    public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null) => Job(name).PerformAtAsync(time, args);
+    /// <summary>Accepts one execution at a time (a past time runs now) and returns its id; shares calls as <see cref="EnqueueAsync"/> does.</summary>
+    /// <exception cref="ArgumentException">The time is the default value, or the args are too large.</exception>
+    public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null) => AcceptAsync(name, PerformRequest.AtTime(time, args));
 
     /// <summary>Accepts one execution after a delay and returns its id.</summary>
     public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null) => Job(name).PerformInAsync(delay, args);
@@ -103,6 +109,22 @@ public sealed class WorkClient
                 return done;
             }
         }
+    }
+
+    private Task<string> AcceptAsync(string name, PerformRequest request)
+    {
+        if (!_lanes.TryGetValue(name, out var lane))
+        {
+            // Grain references are made once per job: making one costs more than a perform.
+            lane = _lanes.GetOrAdd(name, new PerformLane(Job(name)));
+        }
+
+        if (request.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(request));
+        }
+
+        return lane.PerformAsync(request);
     }
 
     private async Task RepeatableAsync(Func<Task> call) => await RepeatableAsync(async () =>

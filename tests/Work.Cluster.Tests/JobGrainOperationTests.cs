@@ -45,6 +45,31 @@ public sealed class JobGrainOperationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PerformManyAcceptsEveryRequestInOrderWithItsOwnArgsAndTime()
+    {
+        var board = Probe.NewBoard();
+        var job = fixture.Job(ClusterFixture.NewJobName("many"));
+        await job.DefineProbeAsync(board, maxWorkers: 2);
+        await job.StartAsync();
+        var later = DateTimeOffset.UtcNow.AddHours(1);
+
+        var ids = await job.PerformManyAsync(
+        [
+            PerformRequest.Now(Probe.Args(board, status: 444)),
+            PerformRequest.Now(),
+            PerformRequest.AtTime(later),
+        ]);
+
+        Assert.Equal(3, ids.Distinct().Count());
+        Assert.Equal(JobStatus.NoResponse, (await job.WaitFinishedAsync(ids[0])).Status);
+        Assert.Equal(JobStatus.Success, (await job.WaitFinishedAsync(ids[1])).Status);
+        var info = await job.GetInfoAsync();
+        Assert.Equal(1, info.Pending);
+        Assert.Equal(later, Assert.Single(info.NextDueTimes));
+        Assert.Equal(1, await job.CancelAsync(ids[2]));
+    }
+
+    [Fact]
     public async Task PerformInRunsAfterTheDelayAndNeverEarly()
     {
         var board = Probe.NewBoard();

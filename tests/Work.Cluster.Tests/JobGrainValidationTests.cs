@@ -109,6 +109,39 @@ public sealed class JobGrainValidationTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PerformManyWithOneBadRequestAcceptsNoneAndNamesIt()
+    {
+        var (job, board) = await DefinedAsync("many-bad");
+        await job.StartAsync();
+        var big = JobArgs.From(new { run = board.Id, blob = new string('x', (1 << 20) + 1) });
+
+        var time = await Assert.ThrowsAsync<ArgumentException>(() => job.PerformManyAsync([PerformRequest.Now(), PerformRequest.AtTime(default)]));
+        var size = await Assert.ThrowsAsync<ArgumentException>(() => job.PerformManyAsync([PerformRequest.Now(), PerformRequest.Now(), PerformRequest.Now(big)]));
+        var many = await Assert.ThrowsAsync<ArgumentException>(() =>
+            job.PerformManyAsync(Enumerable.Repeat(PerformRequest.Now(), PerformRequest.MaxPerCall + 1).ToList()));
+
+        Assert.Contains("Request 1: PerformAt needs a time", time.Message, StringComparison.Ordinal);
+        Assert.Contains("Request 2: The args are", size.Message, StringComparison.Ordinal);
+        Assert.Contains("1 MiB", size.Message, StringComparison.Ordinal);
+        Assert.Contains($"at most {PerformRequest.MaxPerCall} requests", many.Message, StringComparison.Ordinal);
+        var info = await job.GetInfoAsync();
+        Assert.Equal(0, info.Pending);
+        Assert.Equal(0, info.Finished + info.RunningWorkers);
+        Assert.Empty(await job.GetHistoryAsync());
+    }
+
+    [Fact]
+    public async Task PerformManyBeforeStartIsRejected()
+    {
+        var (job, _) = await DefinedAsync("many-not-started");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => job.PerformManyAsync([PerformRequest.Now()]));
+
+        Assert.Contains("not started", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, (await job.GetInfoAsync()).Pending);
+    }
+
+    [Fact]
     public void EmptyJobNameIsRejected()
     {
         // Orleans itself refuses an empty grain key before any grain is reached.

@@ -82,4 +82,39 @@ public sealed class TelemetryTests(ClusterFixture fixture) : IDisposable
         Assert.Contains("ExecuteAsync", calls);
         Assert.Contains(_measurements, m => m.Instrument == "work.job.executions");
     }
+
+    [Fact]
+    public async Task PerformsSharingAClientCallEachLinkToTheirOwnRequest()
+    {
+        Listen();
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("telemetry-many");
+        var client = new Client.WorkClient(fixture.Cluster.Client);
+        await client.DefineAsync(name, new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board) }) { MaxWorkers = 4 });
+        await client.StartAsync(name);
+
+        var requests = new List<Activity>();
+        var performs = new List<Task<string>>();
+        for (var i = 0; i < 20; i++)
+        {
+            var request = new Activity($"http request {i}").SetIdFormat(ActivityIdFormat.W3C).Start();
+            requests.Add(request);
+            performs.Add(client.EnqueueAsync(name));
+            request.Stop();
+        }
+
+        var ids = await Task.WhenAll(performs);
+        await Task.WhenAll(ids.Select(id => client.WaitAsync(name, id)));
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var start = Assert.Single(board.Started, s => s.ExecutionId == ids[i]);
+            Assert.True(ActivityContext.TryParse(start.TraceParent, null, out var carried));
+            Assert.Equal(requests[i].TraceId, carried.TraceId);
+            var producer = Assert.Single(_spans, s => s.Kind == ActivityKind.Producer && s.TraceId == requests[i].TraceId);
+            Assert.Equal(requests[i].SpanId, producer.ParentSpanId);
+        }
+
+        Assert.Contains(_measurements, m => m.Instrument == "work.grain.calls" && m.Method == "PerformManyAsync");
+    }
 }

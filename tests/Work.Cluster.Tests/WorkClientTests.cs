@@ -34,6 +34,51 @@ public sealed class WorkClientTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ConcurrentClientPerformsEachGetTheirOwnExecution()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("client-many");
+        var client = Client;
+        await client.DefineAsync(name, new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board) }) { MaxWorkers = 8, HistoryLimit = 500 });
+        await client.StartAsync(name);
+
+        // Every other perform asks for status 444, so each result shows it ran with its own args.
+        var ids = await Task.WhenAll(Enumerable.Range(0, 300).Select(i =>
+            Task.Run(() => client.EnqueueAsync(name, Probe.Args(board, status: i % 2 == 0 ? 444 : null)))));
+        var done = await Task.WhenAll(ids.Select(id => client.WaitAsync(name, id)));
+
+        Assert.Equal(300, ids.Distinct().Count());
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(ids[i], done[i].ExecutionId);
+            Assert.Equal(i % 2 == 0 ? JobStatus.NoResponse : JobStatus.Success, done[i].Status);
+        }
+
+        Assert.Equal(300, board.Started.Select(s => s.ExecutionId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ClientPerformErrorsNameTheProblemAndAcceptNothing()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("client-bad");
+        var client = Client;
+        await client.DefineAsync(name, new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board) }));
+
+        var notStarted = await Assert.ThrowsAsync<InvalidOperationException>(() => Task.WhenAll(client.EnqueueAsync(name), client.EnqueueAsync(name)));
+        await client.StartAsync(name);
+        var big = JobArgs.From(new { run = board.Id, blob = new string('x', (1 << 20) + 1) });
+        var size = await Assert.ThrowsAsync<ArgumentException>(() => client.EnqueueAsync(name, big));
+        var time = await Assert.ThrowsAsync<ArgumentException>(() => client.PerformAtAsync(name, default));
+
+        Assert.Contains("not started", notStarted.Message, StringComparison.Ordinal);
+        Assert.Contains("1 MiB", size.Message, StringComparison.Ordinal);
+        Assert.Contains("default DateTimeOffset", time.Message, StringComparison.Ordinal);
+        var info = await client.GetInfoAsync(name);
+        Assert.Equal(0, info.Pending + info.Finished + info.RunningWorkers);
+    }
+
+    [Fact]
     public async Task ClientRejectsAnEmptyJobNameByName()
     {
         var error = Assert.Throws<ArgumentException>(() => Client.Job(" "));

@@ -36,6 +36,15 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     [Alias("PerformIn")]
     Task<string> PerformInAsync(TimeSpan delay, JobArgs? args = null);
 
+    /// <summary>
+    /// Accepts several executions in one call, all or none, and returns their ids in order once durably recorded.
+    /// <c>WorkClient</c> sends performs to one job this way when they arrive while an earlier call is under way.
+    /// </summary>
+    /// <exception cref="ArgumentException">A request is not valid (named by its index), or there are more than <see cref="PerformRequest.MaxPerCall"/>; nothing is accepted.</exception>
+    /// <exception cref="InvalidOperationException">The job is not started; nothing is accepted.</exception>
+    [Alias("PerformMany")]
+    Task<IReadOnlyList<string>> PerformManyAsync(IReadOnlyList<PerformRequest> requests);
+
     /// <summary>Sets the recurring schedule (replacing any) and runs it while the job is started.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The interval is not positive.</exception>
     [Alias("PerformEvery")]

@@ -68,15 +68,25 @@ public static class WorkDiagnostics
 
     /// <summary>
     /// Starts the producer span for scheduling a run of <paramref name="handler"/> in job <paramref name="jobName"/>
-    /// and returns its W3C trace context to store with the run (or the current one when nothing listens).
+    /// and returns its W3C trace context to store with the run (or the current one when nothing listens). A caller's
+    /// <paramref name="parentTraceParent"/>, carried in a request, is the span's parent instead of the current one.
     /// </summary>
-    public static (string? TraceParent, string? TraceState) CaptureTraceContext(string operation, string jobName, string handler)
+    public static (string? TraceParent, string? TraceState) CaptureTraceContext(
+        string operation, string jobName, string handler, string? parentTraceParent = null, string? parentTraceState = null)
     {
+        var hasParent = ActivityContext.TryParse(parentTraceParent, parentTraceState, out var parent);
         using var activity = Source.HasListeners()
-            ? Source.StartActivity($"{operation} {jobName}", ActivityKind.Producer)
+            ? hasParent
+                ? Source.StartActivity($"{operation} {jobName}", ActivityKind.Producer, parent)
+                : Source.StartActivity($"{operation} {jobName}", ActivityKind.Producer)
             : null;
         activity?.SetTag(JobNameTag, jobName);
         activity?.SetTag(HandlerTag, handler);
+        if (activity is null && hasParent)
+        {
+            return (parentTraceParent, parentTraceState);
+        }
+
         var current = activity ?? Activity.Current;
         return current is null || current.IdFormat != ActivityIdFormat.W3C ? (null, null) : (current.Id, current.TraceStateString);
     }

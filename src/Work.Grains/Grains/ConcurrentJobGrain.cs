@@ -43,6 +43,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private TaskCompletionSource? _pumpSoon;
     private readonly Dictionary<long, GrainState<ReadySegment>> _segments = [];
     private IGrainStorage _storage = null!;
+    private readonly Dictionary<string, IJobExecutorGrain> _executors = new(StringComparer.Ordinal);
     private int _nextExecutor;
     private List<string>? _silos;
     private MembershipVersion _silosVersion;
@@ -137,6 +138,39 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         return await AcceptAsync(_time.GetUtcNow() + delay, args, "schedule");
+    }
+
+    public async Task<IReadOnlyList<string>> PerformManyAsync(IReadOnlyList<PerformRequest> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count > PerformRequest.MaxPerCall)
+        {
+            throw new ArgumentException($"PerformMany takes at most {PerformRequest.MaxPerCall} requests; it got {requests.Count}. Nothing was accepted.", nameof(requests));
+        }
+
+        // All are checked before any is accepted, so a bad request leaves the job as it was.
+        _scheduler.EnsureStarted();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            if ((requests[i] ?? throw new ArgumentException($"Request {i} is null. Nothing was accepted.", nameof(requests))).Problem() is { } problem)
+            {
+                throw new ArgumentException($"Request {i}: {problem} Nothing was accepted.", nameof(requests));
+            }
+        }
+
+        var now = _time.GetUtcNow();
+        var handler = _scheduler.Definition.Job.Handler;
+        var ids = new string[requests.Count];
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var operation = request.At is null ? "enqueue" : "schedule";
+            var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(operation, Name, handler, request.TraceParent, request.TraceState);
+            ids[i] = _scheduler.Accept(request.At ?? now, request.Args, traceParent, traceState).ExecutionId;
+        }
+
+        await PumpSoonAsync();
+        return ids;
     }
 
     public async Task PerformEveryAsync(TimeSpan interval, bool sync = false)
@@ -325,7 +359,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }).ToList();
         try
         {
-            await GrainFactory.GetGrain<IJobExecutorGrain>(executor).ExecuteAsync(orders);
+            await Executor(executor).ExecuteAsync(orders);
         }
         catch (Exception ex)
         {
@@ -347,13 +381,24 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         {
             try
             {
-                await GrainFactory.GetGrain<IJobExecutorGrain>(r.Executor).CancelAsync(r.Run.ExecutionId);
+                await Executor(r.Executor).CancelAsync(r.Run.ExecutionId);
             }
             catch (Exception ex)
             {
                 LogCancelFailed(_logger, ex, Name, r.Run.ExecutionId, r.Executor);
             }
         }));
+    }
+
+    // Made once per silo: a grain reference costs more to make than a dispatch.
+    private IJobExecutorGrain Executor(string silo)
+    {
+        if (!_executors.TryGetValue(silo, out var executor))
+        {
+            _executors[silo] = executor = GrainFactory.GetGrain<IJobExecutorGrain>(silo);
+        }
+
+        return executor;
     }
 
     private List<string> ActiveSilos()
@@ -367,6 +412,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
                 .Order(StringComparer.Ordinal)
                 .ToList();
             _silosVersion = snapshot.Version;
+            foreach (var gone in _executors.Keys.Except(_silos).ToList())
+            {
+                _executors.Remove(gone);
+            }
         }
 
         return _silos.Count > 0 ? _silos : [_engine.SiloName];

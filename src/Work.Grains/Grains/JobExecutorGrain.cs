@@ -135,7 +135,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     // Reports to one job go one batch at a time: what finishes while a batch is on its way goes in the next.
     private void QueueReport(string jobName, JobExecution execution)
     {
-        var queue = _reports.GetOrAdd(jobName, static _ => new ReportQueue());
+        var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IConcurrentJobGrain>(name)), _grains);
         bool flush;
         lock (queue.Lock)
         {
@@ -167,16 +167,15 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                 queue.Buffer = [];
             }
 
-            await ReportAsync(jobName, batch);
+            await ReportAsync(queue.Job, jobName, batch);
         }
     }
 
     // Retried with backoff for two lease periods: longer than a job stays unreachable while the cluster declares a
     // silo dead, and meanwhile the lease is renewed. A report given up on leaves the attempt to its lease: it is
     // recorded as lost and runs again (an identifiable duplicate).
-    private async Task ReportAsync(string jobName, List<JobExecution> executions)
+    private async Task ReportAsync(IConcurrentJobGrain job, string jobName, List<JobExecution> executions)
     {
-        var job = _grains.GetGrain<IConcurrentJobGrain>(jobName);
         var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
         try
         {
@@ -226,8 +225,11 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
 
-    private sealed class ReportQueue
+    // One per job: a grain reference costs more to make than a report to send.
+    private sealed class ReportQueue(IConcurrentJobGrain job)
     {
+        public IConcurrentJobGrain Job { get; } = job;
+
         public Lock Lock { get; } = new();
 
         public List<JobExecution> Buffer { get; set; } = [];

@@ -108,11 +108,7 @@ internal sealed class JobScheduler
     public PendingRun Accept(DateTimeOffset due, JobArgs? args, string? traceParent, string? traceState)
     {
         var definition = Definition;
-        if (!State.Started)
-        {
-            throw new InvalidOperationException($"Job '{Name}' is not started: start it before performing it.");
-        }
-
+        EnsureStarted();
         if (args is not null && args.SizeInBytes > JobDefinition.MaxArgsBytes)
         {
             throw new ArgumentException($"The args are {args.SizeInBytes} bytes; the limit is {JobDefinition.MaxArgsBytes} bytes (1 MiB).", nameof(args));
@@ -136,6 +132,16 @@ internal sealed class JobScheduler
         }
 
         return run;
+    }
+
+    /// <exception cref="InvalidOperationException">The job is not started, so it accepts no performs.</exception>
+    public void EnsureStarted()
+    {
+        _ = Definition;
+        if (!State.Started)
+        {
+            throw new InvalidOperationException($"Job '{Name}' is not started: start it before performing it.");
+        }
     }
 
     public int AllowedWorkers(DateTimeOffset now)

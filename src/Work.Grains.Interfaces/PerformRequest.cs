@@ -1,0 +1,50 @@
+namespace Work;
+
+/// <summary>
+/// One execution to accept in <see cref="Grains.IConcurrentJobGrain.PerformManyAsync"/>: now, or at a time, with its
+/// own args or the job's, under the caller's trace context.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("work.perform-request")]
+public sealed record PerformRequest
+{
+    /// <summary>The most requests one <see cref="Grains.IConcurrentJobGrain.PerformManyAsync"/> call takes.</summary>
+    public const int MaxPerCall = 10_000;
+
+    /// <summary>When it is due; null for now. A past time runs now; the default value is an error.</summary>
+    [Id(0)]
+    public DateTimeOffset? At { get; init; }
+
+    /// <summary>Args for this execution, or null for the job's.</summary>
+    [Id(1)]
+    public JobArgs? Args { get; init; }
+
+    /// <summary>The W3C traceparent of the caller, so the execution links to the request that scheduled it.</summary>
+    [Id(2)]
+    public string? TraceParent { get; init; }
+
+    /// <summary>The W3C tracestate that goes with <see cref="TraceParent"/>.</summary>
+    [Id(3)]
+    public string? TraceState { get; init; }
+
+    /// <summary>A request to run now.</summary>
+    public static PerformRequest Now(JobArgs? args = null) => new() { Args = args };
+
+    /// <summary>A request to run at <paramref name="time"/>.</summary>
+    public static PerformRequest AtTime(DateTimeOffset time, JobArgs? args = null) => new() { At = time, Args = args };
+
+    /// <summary>
+    /// Why the request cannot be accepted by any job, or null when it can: a default time, or args over
+    /// <see cref="JobDefinition.MaxArgsBytes"/>.
+    /// </summary>
+    public string? Problem()
+    {
+        if (At == default(DateTimeOffset))
+        {
+            return "PerformAt needs a time; the default DateTimeOffset is not one.";
+        }
+
+        return Args is { } args && args.SizeInBytes is var size && size > JobDefinition.MaxArgsBytes
+            ? $"The args are {size} bytes; the limit is {JobDefinition.MaxArgsBytes} bytes (1 MiB)."
+            : null;
+    }
+}
