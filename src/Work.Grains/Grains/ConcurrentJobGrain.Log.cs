@@ -24,4 +24,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {Job} could not update its reminder; it tries again at its next change")]
     private static partial void LogReminderFailed(ILogger logger, Exception error, string job);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Job {Job} could not write its state while deactivating ({Reason}); dispatches and completions since its last write may be redone")]
+    private static partial void LogDeactivationWriteFailed(ILogger logger, Exception error, string job, string reason);
 }

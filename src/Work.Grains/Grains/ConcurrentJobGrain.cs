@@ -39,9 +39,14 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private bool _timerKeepsAlive;
     private bool _writing;
     private TaskCompletionSource? _nextWrite;
+    private bool _urgentWrite;
+    private IGrainTimer _writeSoon = null!;
+    private bool _writeSoonArmed;
     private IGrainTimer? _saveRetry;
     private TaskCompletionSource? _pumpSoon;
-    private readonly Dictionary<long, GrainState<ReadySegment>> _segments = [];
+    // The stored segments of the ready queue and the history, by state name, with their ETags.
+    private readonly Dictionary<string, GrainState<ReadySegment>> _readySegments = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, GrainState<HistorySegment>> _historySegments = new(StringComparer.Ordinal);
     private IGrainStorage _storage = null!;
     private readonly Dictionary<string, IJobExecutorGrain> _executors = new(StringComparer.Ordinal);
     private int _nextExecutor;
@@ -70,8 +75,14 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     {
         _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName);
         var ready = new ReadyQueue(_state.State);
-        ready.Load(await ReadSegmentsAsync());
-        _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries, ready: ready);
+        ready.Load(await ReadSegmentsAsync(_readySegments, ReadySegmentName, _state.State.ReadyHead, _state.State.ReadyTail, s => s.Runs));
+        var history = new HistoryLog(_state.State);
+        history.Load(await ReadSegmentsAsync(_historySegments, HistorySegmentName, _state.State.HistoryHead, _state.State.HistoryTail, s => s.Records));
+        _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries, ready: ready, history: history);
+        _writeSoon = this.RegisterGrainTimer(
+            static (grain, _) => grain.OnWriteSoon(),
+            this,
+            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
         SetTimer(keepAlive: _scheduler.NeedsReminder);
 
         // Executors cannot have renewed with this activation yet: give every attempt in flight one lease period to
@@ -84,6 +95,24 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         // Due times that passed while the job was not active are handled now (misfire policy for recurring ticks).
         await PumpAsync();
+    }
+
+    // What waits for a write is written before the activation goes, so a dispatch or completion is not redone.
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_nextWrite is null && !_writing)
+        {
+            return;
+        }
+
+        try
+        {
+            await SaveAsync().WaitAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            LogDeactivationWriteFailed(_logger, ex, Name, reason.Description);
+        }
     }
 
     public async Task DefineAsync(JobDefinition definition)
@@ -223,12 +252,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     public Task<JobInfo> GetInfoAsync() => Task.FromResult(_scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName });
 
-    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20)
-    {
-        var history = _state.State.History;
-        IReadOnlyList<JobExecution> newest = history.Skip(Math.Max(0, history.Count - Math.Max(0, count))).Reverse().ToList();
-        return Task.FromResult(newest);
-    }
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) =>
+        Task.FromResult<IReadOnlyList<JobExecution>>(_scheduler.History.Newest(count));
 
     public async Task ReportAsync(IReadOnlyList<JobExecution> executions)
     {
@@ -249,6 +274,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         if (accepted > 0)
         {
+            // The executor keeps renewing these attempts until this returns, so it returns once they are durable.
             await PumpAsync(finished, mustSave: true);
         }
     }
@@ -337,9 +363,16 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         // Armed before the write, so the next due time is not held up by it.
         Arm();
-        if (mustSave || batches is not null || finished.Count > 0)
+        if (mustSave)
         {
             await SaveAsync();
+        }
+        else if (batches is not null || finished.Count > 0)
+        {
+            // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
+            // and attempt. They share a write with whatever follows within WriteDelay. Failures are logged and retried
+            // by the write itself.
+            _ = SaveAsync(soon: true).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Current);
         }
 
         UpdateReminder();
@@ -554,39 +587,79 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
     }
 
-    // Group commit: while a write is under way, later changes share the next write.
-    private Task SaveAsync()
+    // Group commit: while a write is under way, later changes share the next write. A change someone waits on (an
+    // accept, a definition) starts the next write as soon as the current one is done; other changes wait up to
+    // WriteDelay for company.
+    private Task SaveAsync(bool soon = false)
     {
-        if (_writing)
+        var round = _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _urgentWrite |= !soon;
+        if (!_writing)
         {
-            _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _nextWrite.Task;
+            if (_urgentWrite || _options.WriteDelay <= TimeSpan.Zero)
+            {
+                StartWriting();
+            }
+            else if (!_writeSoonArmed)
+            {
+                _writeSoonArmed = true;
+                _writeSoon.Change(_options.WriteDelay, Timeout.InfiniteTimeSpan);
+            }
         }
 
-        var current = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = WriteRoundsAsync(current);
-        return current.Task;
+        return round.Task;
     }
 
-    private async Task WriteRoundsAsync(TaskCompletionSource? round)
+    private Task OnWriteSoon()
+    {
+        _writeSoonArmed = false;
+        if (!_writing && _nextWrite is not null)
+        {
+            StartWriting();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void StartWriting()
+    {
+        if (_writeSoonArmed)
+        {
+            _writeSoonArmed = false;
+            _writeSoon.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        _ = WriteRoundsAsync();
+    }
+
+    private async Task WriteRoundsAsync()
     {
         _writing = true;
-        while (round is not null)
+        while (_nextWrite is { } round)
         {
+            _nextWrite = null;
+            _urgentWrite = false;
             var dirty = _scheduler.Ready.TakeDirty();
             var dropped = _scheduler.Ready.TakeDropped();
+            var dirtyHistory = _scheduler.History.TakeDirty();
+            var droppedHistory = _scheduler.History.TakeDropped();
             try
             {
-                // Ready runs first, then the main state that points at them, then the segments it no longer needs.
-                await Task.WhenAll(dirty.Select(segment => WriteSegmentAsync(segment.Number, segment.Runs)));
+                // Segments first, then the main state that points at them, then the segments it no longer needs.
+                await Task.WhenAll(
+                    dirty.Select(segment => WriteSegmentAsync(_readySegments, ReadySegmentName(segment.Number), new ReadySegment { Runs = segment.Runs }))
+                        .Concat(dirtyHistory.Select(segment => WriteSegmentAsync(_historySegments, HistorySegmentName(segment.Number), new HistorySegment { Records = segment.Records }))));
                 await _state.WriteStateAsync();
-                await Task.WhenAll(dropped.Select(ClearSegmentAsync));
+                await Task.WhenAll(
+                    dropped.Select(number => ClearSegmentAsync(_readySegments, ReadySegmentName(number)))
+                        .Concat(droppedHistory.Select(number => ClearSegmentAsync(_historySegments, HistorySegmentName(number)))));
                 round.TrySetResult();
             }
             catch (Exception ex)
             {
                 LogWriteFailed(_logger, ex, Name);
                 _scheduler.Ready.MarkDirty(dirty.Select(d => d.Number));
+                _scheduler.History.MarkDirty(dirtyHistory.Select(d => d.Number));
                 round.TrySetException(ex);
                 if (ex is Orleans.Storage.InconsistentStateException)
                 {
@@ -599,8 +672,13 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
                 }
             }
 
-            round = _nextWrite;
-            _nextWrite = null;
+            if (_nextWrite is not null && !_urgentWrite && _options.WriteDelay > TimeSpan.Zero)
+            {
+                // Only changes nobody waits on: let them gather.
+                _writing = false;
+                _ = SaveAsync(soon: true);
+                return;
+            }
         }
 
         _writing = false;
@@ -627,38 +705,42 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
     }
 
-    private static string SegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-ready-{number}");
+    private static string ReadySegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-ready-{number}");
 
-    private async Task WriteSegmentAsync(long number, List<PendingRun> runs)
+    private static string HistorySegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-history-{number}");
+
+    private async Task WriteSegmentAsync<T>(Dictionary<string, GrainState<T>> stored, string name, T value)
     {
-        if (!_segments.TryGetValue(number, out var segment))
+        if (!stored.TryGetValue(name, out var segment))
         {
-            _segments[number] = segment = new GrainState<ReadySegment>(new ReadySegment());
+            stored[name] = segment = new GrainState<T>(value);
         }
 
-        segment.State = new ReadySegment { Runs = runs };
-        await _storage.WriteStateAsync(SegmentName(number), GrainContext.GrainId, segment);
+        segment.State = value;
+        await _storage.WriteStateAsync(name, GrainContext.GrainId, segment);
     }
 
-    private async Task ClearSegmentAsync(long number)
+    private async Task ClearSegmentAsync<T>(Dictionary<string, GrainState<T>> stored, string name)
     {
-        if (_segments.Remove(number, out var segment) && segment.RecordExists)
+        if (stored.Remove(name, out var segment) && segment.RecordExists)
         {
-            await _storage.ClearStateAsync(SegmentName(number), GrainContext.GrainId, segment);
+            await _storage.ClearStateAsync(name, GrainContext.GrainId, segment);
         }
     }
 
     // Segments from the stored head through the stored tail, and any written after it whose tail update was lost.
-    private async Task<List<(long Number, List<PendingRun> Runs)>> ReadSegmentsAsync()
+    private async Task<List<(long Number, List<TItem> Items)>> ReadSegmentsAsync<TSegment, TItem>(
+        Dictionary<string, GrainState<TSegment>> stored, Func<long, string> name, long head, long tail, Func<TSegment, List<TItem>> items)
+        where TSegment : new()
     {
-        var found = new List<(long, List<PendingRun>)>();
-        for (var number = _state.State.ReadyHead; ; number++)
+        var found = new List<(long, List<TItem>)>();
+        for (var number = head; ; number++)
         {
-            var segment = new GrainState<ReadySegment>(new ReadySegment());
-            await _storage.ReadStateAsync(SegmentName(number), GrainContext.GrainId, segment);
+            var segment = new GrainState<TSegment>(new TSegment());
+            await _storage.ReadStateAsync(name(number), GrainContext.GrainId, segment);
             if (!segment.RecordExists)
             {
-                if (number > _state.State.ReadyTail)
+                if (number > tail)
                 {
                     break;
                 }
@@ -666,8 +748,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
                 continue;
             }
 
-            _segments[number] = segment;
-            found.Add((number, segment.State?.Runs ?? []));
+            stored[name(number)] = segment;
+            found.Add((number, segment.State is { } value ? items(value) : []));
         }
 
         return found;

@@ -22,6 +22,13 @@ public sealed class WorkClusterOptions
     /// </summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a job's write of dispatches and completions may wait to share one write with what follows; 10 ms by
+    /// default, zero to write at once. Accepts, definitions and other calls whose callers wait are written at once.
+    /// A silo lost in between runs those executions again (at least once, under the same execution id).
+    /// </summary>
+    public TimeSpan WriteDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>How many times an execution whose executor was lost is run again beyond its retry policy; 2 by default.</summary>
     public int LostRedeliveries { get; set; } = 2;
 
@@ -42,6 +49,11 @@ public sealed class WorkClusterOptions
         if (ReminderPeriod <= TimeSpan.Zero)
         {
             failures.Add($"{SectionName}:{nameof(ReminderPeriod)} must be positive; it is {ReminderPeriod}.");
+        }
+
+        if (WriteDelay < TimeSpan.Zero || WriteDelay >= LeaseRenewPeriod)
+        {
+            failures.Add($"{SectionName}:{nameof(WriteDelay)} must be zero or more and below {nameof(LeaseRenewPeriod)} ({LeaseRenewPeriod}); it is {WriteDelay}.");
         }
 
         if (LostRedeliveries < 0)

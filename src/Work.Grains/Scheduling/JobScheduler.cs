@@ -27,10 +27,12 @@ internal sealed class JobScheduler
         Func<double>? random = null,
         TimeSpan? misfireThreshold = null,
         int lostRedeliveries = 2,
-        ReadyQueue? ready = null)
+        ReadyQueue? ready = null,
+        HistoryLog? history = null)
     {
         _lostRedeliveries = lostRedeliveries;
         Ready = ready ?? new ReadyQueue(state);
+        History = history ?? new HistoryLog(state);
         Name = name;
         State = state;
         _time = time;
@@ -44,6 +46,9 @@ internal sealed class JobScheduler
 
     /// <summary>Runs accepted to run now, waiting for a free worker.</summary>
     public ReadyQueue Ready { get; }
+
+    /// <summary>Finished attempts, oldest first, at most the definition's HistoryLimit.</summary>
+    public HistoryLog History { get; }
 
     /// <summary>Executions accepted and not yet dispatched.</summary>
     public int PendingCount => State.Pending.Count + Ready.Count;
@@ -326,7 +331,7 @@ internal sealed class JobScheduler
         State.InFlight.ContainsKey(executionId) || State.Pending.Exists(p => p.ExecutionId == executionId) || Ready.Contains(executionId);
 
     /// <summary>The last recorded attempt of an execution, if any.</summary>
-    public JobExecution? LastRecord(string executionId) => State.History.FindLast(e => e.ExecutionId == executionId);
+    public JobExecution? LastRecord(string executionId) => History.LastOf(executionId);
 
     private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) =>
         every is null ? null : new RecurringRun { Schedule = every, Origin = now, Next = every.RunImmediately ? 0 : 1 };
@@ -483,15 +488,7 @@ internal sealed class JobScheduler
         Worker = worker,
     };
 
-    private void AddHistory(JobExecution execution, int limit)
-    {
-        State.History.Add(execution);
-        var excess = State.History.Count - limit;
-        if (excess > 0)
-        {
-            State.History.RemoveRange(0, excess);
-        }
-    }
+    private void AddHistory(JobExecution execution, int limit) => History.Add(execution, limit);
 
     private void Insert(PendingRun run)
     {

@@ -28,7 +28,10 @@ public sealed class JobState
     [Id(5)]
     public Dictionary<string, InFlightRun> InFlight { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Finished attempts, oldest first, at most the definition's HistoryLimit.</summary>
+    /// <summary>
+    /// Finished attempts as stored by earlier versions, in the main state; moved into history segments on activation.
+    /// Finished attempts are kept in <see cref="HistorySegment"/>s from <see cref="HistoryHead"/> to <see cref="HistoryTail"/>.
+    /// </summary>
     [Id(6)]
     public List<JobExecution> History { get; set; } = [];
 
@@ -59,6 +62,18 @@ public sealed class JobState
     /// <summary>Ready runs cancelled while still in a stored segment.</summary>
     [Id(13)]
     public HashSet<string> ReadyCancelled { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The first stored segment of the history.</summary>
+    [Id(14)]
+    public long HistoryHead { get; set; }
+
+    /// <summary>How many records of the head history segment were trimmed away.</summary>
+    [Id(15)]
+    public int HistoryHeadOffset { get; set; }
+
+    /// <summary>The last stored segment of the history (below HistoryHead when there is none).</summary>
+    [Id(16)]
+    public long HistoryTail { get; set; } = -1;
 }
 
 /// <summary>An accepted execution waiting for its due time or a free worker.</summary>

@@ -123,7 +123,7 @@ public sealed class JobSchedulerTests
         Assert.False(scheduler.Report(Result(run), []));
         Assert.False(scheduler.Report(Result(run with { Attempt = 7 }), []));
 
-        Assert.Single(scheduler.State.History);
+        Assert.Single(scheduler.History.Records);
         Assert.Equal(1, scheduler.State.Finished);
     }
 
@@ -251,7 +251,7 @@ public sealed class JobSchedulerTests
 
         var final = Assert.Single(finished);
         Assert.Equal(3, final.Attempt);
-        Assert.Equal(3, scheduler.State.History.Count);
+        Assert.Equal(3, scheduler.History.Count);
         Assert.Empty(scheduler.State.Pending);
     }
 
@@ -283,7 +283,7 @@ public sealed class JobSchedulerTests
 
         Assert.Empty(finished);
         Assert.Equal((run.ExecutionId, 2), (again.ExecutionId, again.Attempt));
-        var lost = Assert.Single(scheduler.State.History);
+        var lost = Assert.Single(scheduler.History.Records);
         Assert.Equal(JobStatus.Unavailable, lost.Status);
         Assert.Equal(JobScheduler.LeaseExpired, lost.ErrorType);
         Assert.Equal(1, scheduler.State.Lost);
@@ -350,7 +350,7 @@ public sealed class JobSchedulerTests
             scheduler.Report(Result(run), []);
         }
 
-        Assert.Equal(5, scheduler.State.History.Count);
+        Assert.Equal(5, scheduler.History.Count);
         Assert.Equal(12, scheduler.State.Finished);
     }
 }

@@ -1,0 +1,203 @@
+namespace Work.Scheduling;
+
+/// <summary>
+/// A job's finished attempts, oldest first, kept in segments of <see cref="SegmentSize"/> so that a durable write
+/// touches only the segments that changed: recording appends to the newest segment; trimming to the job's
+/// HistoryLimit only moves the oldest position, which lives in the job's main state, and drops whole segments.
+/// A write costs the same however long the history is.
+/// </summary>
+internal sealed class HistoryLog
+{
+    public const int SegmentSize = 32;
+
+    private readonly JobState _state;
+    private readonly List<Segment> _segments = [];
+    private readonly List<long> _dropped = [];
+
+    public HistoryLog(JobState state)
+    {
+        _state = state;
+        if (_state.HistoryTail < _state.HistoryHead)
+        {
+            _state.HistoryHeadOffset = 0;
+        }
+    }
+
+    /// <summary>How many records are kept.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The records, oldest first.</summary>
+    public IEnumerable<JobExecution> Records
+    {
+        get
+        {
+            for (var s = 0; s < _segments.Count; s++)
+            {
+                var records = _segments[s].Records;
+                for (var i = s == 0 ? _state.HistoryHeadOffset : 0; i < records.Count; i++)
+                {
+                    yield return records[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the log from stored segments. Records kept in the main state by earlier versions are moved to the end
+    /// of the log, to be written as segments.
+    /// </summary>
+    public void Load(IEnumerable<(long Number, List<JobExecution> Records)> segments)
+    {
+        _segments.Clear();
+        foreach (var (number, records) in segments.OrderBy(s => s.Number))
+        {
+            _segments.Add(new Segment(number, records));
+        }
+
+        if (_segments.Count > 0)
+        {
+            _state.HistoryHead = _segments[0].Number;
+            _state.HistoryTail = _segments[^1].Number;
+            _state.HistoryHeadOffset = Math.Min(_state.HistoryHeadOffset, _segments[0].Records.Count);
+        }
+
+        Count = _segments.Sum(s => s.Records.Count) - (_segments.Count > 0 ? _state.HistoryHeadOffset : 0);
+        if (_state.History.Count > 0)
+        {
+            var legacy = _state.History;
+            _state.History = [];
+            foreach (var record in legacy)
+            {
+                Add(record, int.MaxValue);
+            }
+        }
+    }
+
+    /// <summary>Records <paramref name="execution"/> and forgets the oldest beyond <paramref name="limit"/>.</summary>
+    public void Add(JobExecution execution, int limit)
+    {
+        if (_segments.Count == 0 || _segments[^1].Records.Count >= SegmentSize)
+        {
+            var number = _state.HistoryTail + 1;
+            if (_segments.Count == 0)
+            {
+                _state.HistoryHead = number;
+                _state.HistoryHeadOffset = 0;
+            }
+
+            _segments.Add(new Segment(number, []));
+            _state.HistoryTail = number;
+        }
+
+        var tail = _segments[^1];
+        tail.Records.Add(execution);
+        tail.Dirty = true;
+        Count++;
+        Trim(Math.Max(0, limit));
+    }
+
+    /// <summary>The newest <paramref name="count"/> records, newest first.</summary>
+    public List<JobExecution> Newest(int count)
+    {
+        var newest = new List<JobExecution>(Math.Clamp(count, 0, Count));
+        for (var s = _segments.Count - 1; s >= 0 && newest.Count < count; s--)
+        {
+            var records = _segments[s].Records;
+            var first = s == 0 ? _state.HistoryHeadOffset : 0;
+            for (var i = records.Count - 1; i >= first && newest.Count < count; i--)
+            {
+                newest.Add(records[i]);
+            }
+        }
+
+        return newest;
+    }
+
+    /// <summary>The newest record of <paramref name="executionId"/>, if it is still kept.</summary>
+    public JobExecution? LastOf(string executionId)
+    {
+        for (var s = _segments.Count - 1; s >= 0; s--)
+        {
+            var records = _segments[s].Records;
+            var first = s == 0 ? _state.HistoryHeadOffset : 0;
+            for (var i = records.Count - 1; i >= first; i--)
+            {
+                if (records[i].ExecutionId == executionId)
+                {
+                    return records[i];
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The segments changed since the last call, as copies to write.</summary>
+    public List<(long Number, List<JobExecution> Records)> TakeDirty()
+    {
+        var dirty = new List<(long, List<JobExecution>)>();
+        foreach (var segment in _segments)
+        {
+            if (segment.Dirty)
+            {
+                dirty.Add((segment.Number, [.. segment.Records]));
+                segment.Dirty = false;
+            }
+        }
+
+        return dirty;
+    }
+
+    /// <summary>Marks segments dirty again after a failed write.</summary>
+    public void MarkDirty(IEnumerable<long> numbers)
+    {
+        foreach (var segment in _segments.Where(s => numbers.Contains(s.Number)))
+        {
+            segment.Dirty = true;
+        }
+    }
+
+    /// <summary>The segments trimmed away since the last call, to delete from storage after the main state is written.</summary>
+    public List<long> TakeDropped()
+    {
+        var dropped = _dropped.ToList();
+        _dropped.Clear();
+        return dropped;
+    }
+
+    private void Trim(int limit)
+    {
+        while (Count > limit)
+        {
+            _state.HistoryHeadOffset++;
+            Count--;
+            var head = _segments[0];
+            if (_state.HistoryHeadOffset >= head.Records.Count && (_segments.Count > 1 || head.Records.Count >= SegmentSize))
+            {
+                // A trimmed head segment goes, unless it is the newest with room left, which later records still fill.
+                _segments.RemoveAt(0);
+                _dropped.Add(head.Number);
+                _state.HistoryHeadOffset = 0;
+                _state.HistoryHead = _segments.Count > 0 ? _segments[0].Number : _state.HistoryTail + 1;
+            }
+        }
+    }
+
+    private sealed class Segment(long number, List<JobExecution> records)
+    {
+        public long Number { get; } = number;
+
+        public List<JobExecution> Records { get; } = records;
+
+        public bool Dirty { get; set; }
+    }
+}
+
+/// <summary>One stored segment of a job's history.</summary>
+[GenerateSerializer, Alias("work.history-segment")]
+public sealed class HistorySegment
+{
+    /// <summary>The records, oldest first.</summary>
+    [Id(0)]
+    public List<JobExecution> Records { get; set; } = [];
+}
