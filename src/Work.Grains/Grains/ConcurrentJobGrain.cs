@@ -359,7 +359,12 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         // Runs go out while the write is under way: a tick is not late by a storage round trip. If this silo dies
         // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
         // an executor still running the same attempt does not start it twice, and the history records one).
-        var sending = batches is null ? Task.CompletedTask : Task.WhenAll(batches.Select(b => SendAsync(b.Key, b.Value)));
+        // Nobody waits for an executor to take its runs: an executor on a silo that just died may not answer before
+        // the response timeout. A failed hand-over puts its runs back (see SendAsync).
+        foreach (var (executor, runs) in batches ?? [])
+        {
+            _ = SendAsync(executor, runs);
+        }
 
         // Armed before the write, so the next due time is not held up by it.
         Arm();
@@ -372,11 +377,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
             // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
             // and attempt. They share a write with whatever follows within WriteDelay. Failures are logged and retried
             // by the write itself.
-            _ = SaveAsync(soon: true).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Current);
+            SaveSoon();
         }
 
         UpdateReminder();
-        await sending;
     }
 
     private async Task SendAsync(string executor, List<PendingRun> runs)
@@ -403,7 +407,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
                 _scheduler.Undispatched(run);
             }
 
-            await SaveAsync();
+            SaveSoon();
             Arm();
         }
     }
@@ -609,6 +613,11 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         return round.Task;
     }
+
+    // A write nobody waits on; a failure is logged and retried by the write itself.
+    private void SaveSoon() =>
+        _ = SaveAsync(soon: true).ContinueWith(
+            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Current);
 
     private Task OnWriteSoon()
     {
