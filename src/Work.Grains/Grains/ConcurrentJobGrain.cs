@@ -32,6 +32,11 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private readonly Dictionary<string, List<TaskCompletionSource<JobExecution>>> _waiters = new(StringComparer.Ordinal);
     private JobScheduler _scheduler = null!;
     private IGrainTimer? _timer;
+    private readonly PreciseWakeUps _wakeUps;
+    // The due time of the pending precise wake-up, and the number of the latest arming: a wake-up from an earlier
+    // arming does nothing.
+    private DateTimeOffset? _preciseAt;
+    private long _wakeUp;
     // Null until this activation has registered or checked its reminder.
     private bool? _reminderRegistered;
     private Task _reminderUpdate = Task.CompletedTask;
@@ -58,6 +63,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         TimeProvider time,
         IClusterMembershipService membership,
         ExecutionEngine engine,
+        PreciseWakeUps wakeUps,
         IOptions<WorkClusterOptions> options,
         ILogger<ConcurrentJobGrain> logger)
     {
@@ -65,6 +71,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         _time = time;
         _membership = membership;
         _engine = engine;
+        _wakeUps = wakeUps;
         _options = options.Value;
         _logger = logger;
     }
@@ -100,6 +107,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     // What waits for a write is written before the activation goes, so a dispatch or completion is not redone.
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        _wakeUp++;
         if (_nextWrite is null && !_writing)
         {
             return;
@@ -479,12 +487,38 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         return silos[best];
     }
 
+    // The grain timer covers the long wait and fires a little early; the last stretch is a precise wake-up, since
+    // grain timers are only as exact as the system's coarse tick (several milliseconds).
     private void Arm()
     {
         var now = _time.GetUtcNow();
         var next = _scheduler.NextWakeUp(now);
-        var due = next is null ? Timeout.InfiniteTimeSpan : next.Value <= now ? TimeSpan.Zero : next.Value - now;
+        if (next is { } at && at > now && at - now <= PreciseWakeUps.Window)
+        {
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (_preciseAt != at)
+            {
+                _preciseAt = at;
+                _ = WakeUpAtAsync(at, ++_wakeUp);
+            }
+
+            return;
+        }
+
+        _preciseAt = null;
+        _wakeUp++;
+        var due = next is null ? Timeout.InfiniteTimeSpan : next.Value <= now ? TimeSpan.Zero : next.Value - now - (PreciseWakeUps.Window / 2);
         _timer?.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task WakeUpAtAsync(DateTimeOffset at, long wakeUp)
+    {
+        await _wakeUps.WaitUntilAsync(at);
+        if (wakeUp == _wakeUp)
+        {
+            _preciseAt = null;
+            await PumpInBackgroundAsync();
+        }
     }
 
     // The timer keeps the activation alive only while something is scheduled, so idle jobs can be collected.

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Work.Diagnostics;
 using Work.Grains;
+using Work.Scheduling;
 using Work.Placement;
 
 namespace Work.Hosting;
@@ -28,6 +29,7 @@ public static class WorkSiloBuilderExtensions
         }
 
         services.AddSingleton<ExecutionEngine>();
+        services.AddSingleton<PreciseWakeUps>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobWakeUp>();
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         builder.AddIncomingGrainCallFilter<WorkGrainCallFilter>();

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+
+namespace Work.Scheduling;
+
+/// <summary>
+/// Wake-ups to the millisecond for the last stretch before a due time. Grain timers run on .NET's timer queue, which
+/// counts time in the operating system's coarse ticks (4 ms on a common Linux kernel), so a timer due in a second
+/// fires several milliseconds early or late. Job grains arm their timer a little early and wait the rest here: one
+/// thread for the silo waits for the earliest due time on a monitor, whose timed waits are not rounded to the tick.
+/// With a <see cref="TimeProvider"/> other than the system's (a fake clock in tests), waits are that provider's delays.
+/// </summary>
+public sealed class PreciseWakeUps : IDisposable
+{
+    private readonly TimeProvider _time;
+    private readonly object _lock = new();
+    private readonly PriorityQueue<TaskCompletionSource, long> _waiting = new();
+    private Thread? _thread;
+    private bool _disposed;
+
+    /// <summary>Creates the service; its thread starts at the first wait.</summary>
+    public PreciseWakeUps(TimeProvider time) => _time = time ?? throw new ArgumentNullException(nameof(time));
+
+    /// <summary>How far ahead of a due time a timer should hand over to <see cref="WaitUntilAsync"/>.</summary>
+    public static TimeSpan Window { get; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Completes at <paramref name="due"/>, never before it by this provider's clock.</summary>
+    public Task WaitUntilAsync(DateTimeOffset due)
+    {
+        var remaining = due - _time.GetUtcNow();
+        if (remaining <= TimeSpan.Zero)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (!ReferenceEquals(_time, TimeProvider.System))
+        {
+            return Task.Delay(remaining, _time);
+        }
+
+        var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var at = Stopwatch.GetTimestamp() + (long)Math.Ceiling(remaining.TotalSeconds * Stopwatch.Frequency);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _waiting.Enqueue(wake, at);
+            if (_thread is null)
+            {
+                _thread = new Thread(Run) { IsBackground = true, Name = "Work precise wake-ups" };
+                _thread.Start();
+            }
+            else
+            {
+                Monitor.Pulse(_lock);
+            }
+        }
+
+        return wake.Task;
+    }
+
+    /// <summary>Stops the thread; waits not yet due never complete.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            Monitor.Pulse(_lock);
+        }
+    }
+
+    private void Run()
+    {
+        lock (_lock)
+        {
+            while (!_disposed)
+            {
+                if (!_waiting.TryPeek(out var wake, out var at))
+                {
+                    Monitor.Wait(_lock);
+                    continue;
+                }
+
+                var remaining = at - Stopwatch.GetTimestamp();
+                if (remaining <= 0)
+                {
+                    _waiting.Dequeue();
+                    wake.TrySetResult();
+                    continue;
+                }
+
+                // Timed waits count whole milliseconds and drop the rest: round up, and wait again if woken early.
+                Monitor.Wait(_lock, (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency));
+            }
+        }
+    }
+}
