@@ -27,15 +27,16 @@ internal static class EndToEndRun
         var quick = args.Contains("--quick");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.UseOrleans(silo => silo
+        // --postgres CS keeps job state and reminders in PostgreSQL (durable figures); memory storage otherwise.
+        var postgres = args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault();
+        builder.UseOrleans(silo => (postgres is null ? silo.UseWorkMemoryStorage() : silo.UseWorkPostgres(postgres))
             .UseLocalhostClustering(siloPort: 21111, gatewayPort: 40000)
-            .UseWorkMemoryStorage()
             .AddWork(work => work.AddHandler(BenchHandlers.Noop, BenchHandlers.NoopAsync).AddHandler(BenchHandlers.Sleep, BenchHandlers.SleepAsync)));
         using var host = builder.Build();
         await host.StartAsync();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
 
-        Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run");
+        Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, {(postgres is null ? "memory storage" : "PostgreSQL storage")}");
         var calls = quick ? Calls / 10 : Calls;
 
         // Raw calls and performs take turns, first unmeasured while the JIT settles, then measured: each figure is the
