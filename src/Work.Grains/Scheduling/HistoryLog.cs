@@ -11,8 +11,7 @@ internal sealed class HistoryLog
     public const int SegmentSize = 32;
 
     private readonly JobState _state;
-    private readonly List<Segment> _segments = [];
-    private readonly List<long> _dropped = [];
+    private readonly StoredSegments<JobExecution> _segments = new(SegmentSize);
 
     public HistoryLog(JobState state)
     {
@@ -33,7 +32,7 @@ internal sealed class HistoryLog
         {
             for (var s = 0; s < _segments.Count; s++)
             {
-                var records = _segments[s].Records;
+                var records = _segments[s].Items;
                 for (var i = s == 0 ? _state.HistoryHeadOffset : 0; i < records.Count; i++)
                 {
                     yield return records[i];
@@ -48,20 +47,16 @@ internal sealed class HistoryLog
     /// </summary>
     public void Load(IEnumerable<(long Number, List<JobExecution> Records)> segments)
     {
-        _segments.Clear();
-        foreach (var (number, records) in segments.OrderBy(s => s.Number))
-        {
-            _segments.Add(new Segment(number, records));
-        }
-
+        _segments.Load(segments);
+        Count = 0;
         if (_segments.Count > 0)
         {
-            _state.HistoryHead = _segments[0].Number;
-            _state.HistoryTail = _segments[^1].Number;
-            _state.HistoryHeadOffset = Math.Min(_state.HistoryHeadOffset, _segments[0].Records.Count);
+            _state.HistoryHead = _segments.Head.Number;
+            _state.HistoryTail = _segments.Tail.Number;
+            _state.HistoryHeadOffset = Math.Min(_state.HistoryHeadOffset, _segments.Head.Items.Count);
+            Count = Records.Count();
         }
 
-        Count = _segments.Sum(s => s.Records.Count) - (_segments.Count > 0 ? _state.HistoryHeadOffset : 0);
         if (_state.History.Count > 0)
         {
             var legacy = _state.History;
@@ -76,7 +71,7 @@ internal sealed class HistoryLog
     /// <summary>Records <paramref name="execution"/> and forgets the oldest beyond <paramref name="limit"/>.</summary>
     public void Add(JobExecution execution, int limit)
     {
-        if (_segments.Count == 0 || _segments[^1].Records.Count >= SegmentSize)
+        if (_segments.NeedsNewTail)
         {
             var number = _state.HistoryTail + 1;
             if (_segments.Count == 0)
@@ -85,13 +80,11 @@ internal sealed class HistoryLog
                 _state.HistoryHeadOffset = 0;
             }
 
-            _segments.Add(new Segment(number, []));
+            _segments.Open(number);
             _state.HistoryTail = number;
         }
 
-        var tail = _segments[^1];
-        tail.Records.Add(execution);
-        tail.Dirty = true;
+        _segments.AddToTail(execution);
         Count++;
         Trim(Math.Max(0, limit));
     }
@@ -102,7 +95,7 @@ internal sealed class HistoryLog
         var newest = new List<JobExecution>(Math.Clamp(count, 0, Count));
         for (var s = _segments.Count - 1; s >= 0 && newest.Count < count; s--)
         {
-            var records = _segments[s].Records;
+            var records = _segments[s].Items;
             var first = s == 0 ? _state.HistoryHeadOffset : 0;
             for (var i = records.Count - 1; i >= first && newest.Count < count; i--)
             {
@@ -118,7 +111,7 @@ internal sealed class HistoryLog
     {
         for (var s = _segments.Count - 1; s >= 0; s--)
         {
-            var records = _segments[s].Records;
+            var records = _segments[s].Items;
             var first = s == 0 ? _state.HistoryHeadOffset : 0;
             for (var i = records.Count - 1; i >= first; i--)
             {
@@ -133,37 +126,13 @@ internal sealed class HistoryLog
     }
 
     /// <summary>The segments changed since the last call, as copies to write.</summary>
-    public List<(long Number, List<JobExecution> Records)> TakeDirty()
-    {
-        var dirty = new List<(long, List<JobExecution>)>();
-        foreach (var segment in _segments)
-        {
-            if (segment.Dirty)
-            {
-                dirty.Add((segment.Number, [.. segment.Records]));
-                segment.Dirty = false;
-            }
-        }
-
-        return dirty;
-    }
+    public List<(long Number, List<JobExecution> Records)> TakeDirty() => _segments.TakeDirty();
 
     /// <summary>Marks segments dirty again after a failed write.</summary>
-    public void MarkDirty(IEnumerable<long> numbers)
-    {
-        foreach (var segment in _segments.Where(s => numbers.Contains(s.Number)))
-        {
-            segment.Dirty = true;
-        }
-    }
+    public void MarkDirty(IEnumerable<long> numbers) => _segments.MarkDirty(numbers);
 
     /// <summary>The segments trimmed away since the last call, to delete from storage after the main state is written.</summary>
-    public List<long> TakeDropped()
-    {
-        var dropped = _dropped.ToList();
-        _dropped.Clear();
-        return dropped;
-    }
+    public List<long> TakeDropped() => _segments.TakeDropped();
 
     private void Trim(int limit)
     {
@@ -171,25 +140,15 @@ internal sealed class HistoryLog
         {
             _state.HistoryHeadOffset++;
             Count--;
-            var head = _segments[0];
-            if (_state.HistoryHeadOffset >= head.Records.Count && (_segments.Count > 1 || head.Records.Count >= SegmentSize))
+            var head = _segments.Head;
+            if (_state.HistoryHeadOffset >= head.Items.Count && (_segments.Count > 1 || head.Items.Count >= SegmentSize))
             {
                 // A trimmed head segment goes, unless it is the newest with room left, which later records still fill.
-                _segments.RemoveAt(0);
-                _dropped.Add(head.Number);
+                _segments.DropHead();
                 _state.HistoryHeadOffset = 0;
-                _state.HistoryHead = _segments.Count > 0 ? _segments[0].Number : _state.HistoryTail + 1;
+                _state.HistoryHead = _segments.Count > 0 ? _segments.Head.Number : _state.HistoryTail + 1;
             }
         }
-    }
-
-    private sealed class Segment(long number, List<JobExecution> records)
-    {
-        public long Number { get; } = number;
-
-        public List<JobExecution> Records { get; } = records;
-
-        public bool Dirty { get; set; }
     }
 }
 

@@ -10,8 +10,7 @@ internal sealed class ReadyQueue
     public const int SegmentSize = 512;
 
     private readonly JobState _state;
-    private readonly List<Segment> _segments = [];
-    private readonly List<long> _dropped = [];
+    private readonly StoredSegments<PendingRun> _segments = new(SegmentSize);
     private readonly HashSet<string> _waiting = new(StringComparer.Ordinal);
 
     public ReadyQueue(JobState state)
@@ -32,7 +31,7 @@ internal sealed class ReadyQueue
         {
             for (var s = 0; s < _segments.Count; s++)
             {
-                var runs = _segments[s].Runs;
+                var runs = _segments[s].Items;
                 for (var i = s == 0 ? _state.ReadyHeadOffset : 0; i < runs.Count; i++)
                 {
                     if (!_state.ReadyCancelled.Contains(runs[i].ExecutionId))
@@ -47,16 +46,11 @@ internal sealed class ReadyQueue
     /// <summary>Rebuilds the queue from stored segments, oldest first.</summary>
     public void Load(IEnumerable<(long Number, List<PendingRun> Runs)> segments)
     {
-        _segments.Clear();
-        foreach (var (number, runs) in segments.OrderBy(s => s.Number))
-        {
-            _segments.Add(new Segment(number, runs));
-        }
-
+        _segments.Load(segments);
         if (_segments.Count > 0)
         {
-            _state.ReadyHead = _segments[0].Number;
-            _state.ReadyTail = _segments[^1].Number;
+            _state.ReadyHead = _segments.Head.Number;
+            _state.ReadyTail = _segments.Tail.Number;
         }
 
         _waiting.Clear();
@@ -65,7 +59,7 @@ internal sealed class ReadyQueue
 
     public void Enqueue(PendingRun run)
     {
-        if (_segments.Count == 0 || _segments[^1].Runs.Count >= SegmentSize)
+        if (_segments.NeedsNewTail)
         {
             var number = _state.ReadyTail + 1;
             if (_segments.Count == 0)
@@ -74,20 +68,18 @@ internal sealed class ReadyQueue
                 _state.ReadyHeadOffset = 0;
             }
 
-            _segments.Add(new Segment(number, []));
+            _segments.Open(number);
             _state.ReadyTail = number;
         }
 
-        var tail = _segments[^1];
-        tail.Runs.Add(run);
-        tail.Dirty = true;
+        _segments.AddToTail(run);
         _waiting.Add(run.ExecutionId);
     }
 
     public PendingRun? Peek()
     {
         SkipCancelled();
-        return _waiting.Count == 0 ? null : _segments[0].Runs[_state.ReadyHeadOffset];
+        return _waiting.Count == 0 ? null : _segments.Head.Items[_state.ReadyHeadOffset];
     }
 
     public PendingRun Dequeue()
@@ -109,19 +101,22 @@ internal sealed class ReadyQueue
         }
 
         _state.ReadyCancelled.Add(executionId);
-        return _segments.SelectMany(s => s.Runs).Last(r => r.ExecutionId == executionId);
+        for (var s = _segments.Count - 1; s >= 0; s--)
+        {
+            if (_segments[s].Items.FindLast(r => r.ExecutionId == executionId) is { } run)
+            {
+                return run;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Removes every run and returns them.</summary>
     public List<PendingRun> Clear()
     {
         var all = Runs.ToList();
-        foreach (var segment in _segments)
-        {
-            _dropped.Add(segment.Number);
-        }
-
-        _segments.Clear();
+        _segments.DropAll();
         _state.ReadyHead = _state.ReadyTail + 1;
         _state.ReadyHeadOffset = 0;
         _state.ReadyCancelled.Clear();
@@ -130,46 +125,22 @@ internal sealed class ReadyQueue
     }
 
     /// <summary>The segments changed since the last call, as copies to write.</summary>
-    public List<(long Number, List<PendingRun> Runs)> TakeDirty()
-    {
-        var dirty = new List<(long, List<PendingRun>)>();
-        foreach (var segment in _segments)
-        {
-            if (segment.Dirty)
-            {
-                dirty.Add((segment.Number, [.. segment.Runs]));
-                segment.Dirty = false;
-            }
-        }
-
-        return dirty;
-    }
+    public List<(long Number, List<PendingRun> Runs)> TakeDirty() => _segments.TakeDirty();
 
     /// <summary>Marks segments dirty again after a failed write.</summary>
-    public void MarkDirty(IEnumerable<long> numbers)
-    {
-        foreach (var segment in _segments.Where(s => numbers.Contains(s.Number)))
-        {
-            segment.Dirty = true;
-        }
-    }
+    public void MarkDirty(IEnumerable<long> numbers) => _segments.MarkDirty(numbers);
 
     /// <summary>The segments fully consumed since the last call, to delete from storage after the main state is written.</summary>
-    public List<long> TakeDropped()
-    {
-        var dropped = _dropped.ToList();
-        _dropped.Clear();
-        return dropped;
-    }
+    public List<long> TakeDropped() => _segments.TakeDropped();
 
     private void SkipCancelled()
     {
         while (_segments.Count > 0)
         {
-            var head = _segments[0];
-            if (_state.ReadyHeadOffset < head.Runs.Count)
+            var head = _segments.Head;
+            if (_state.ReadyHeadOffset < head.Items.Count)
             {
-                var id = head.Runs[_state.ReadyHeadOffset].ExecutionId;
+                var id = head.Items[_state.ReadyHeadOffset].ExecutionId;
                 if (!_state.ReadyCancelled.Contains(id))
                 {
                     return;
@@ -193,31 +164,21 @@ internal sealed class ReadyQueue
     // A consumed head segment is dropped unless it is the tail with room left, which later runs still fill.
     private bool DropHeadIfDone()
     {
-        var head = _segments[0];
-        if (_state.ReadyHeadOffset < head.Runs.Count || (_segments.Count == 1 && head.Runs.Count < SegmentSize))
+        var head = _segments.Head;
+        if (_state.ReadyHeadOffset < head.Items.Count || (_segments.Count == 1 && head.Items.Count < SegmentSize))
         {
             return false;
         }
 
-        foreach (var run in head.Runs)
+        foreach (var run in head.Items)
         {
             _state.ReadyCancelled.Remove(run.ExecutionId);
         }
 
-        _segments.RemoveAt(0);
-        _dropped.Add(head.Number);
+        _segments.DropHead();
         _state.ReadyHeadOffset = 0;
-        _state.ReadyHead = _segments.Count > 0 ? _segments[0].Number : _state.ReadyTail + 1;
+        _state.ReadyHead = _segments.Count > 0 ? _segments.Head.Number : _state.ReadyTail + 1;
         return true;
-    }
-
-    private sealed class Segment(long number, List<PendingRun> runs)
-    {
-        public long Number { get; } = number;
-
-        public List<PendingRun> Runs { get; } = runs;
-
-        public bool Dirty { get; set; }
     }
 }
 
