@@ -42,12 +42,16 @@ internal sealed class HistoryLog
     }
 
     /// <summary>
-    /// Rebuilds the log from stored segments. Records kept in the main state by earlier versions are moved to the end
-    /// of the log, to be written as segments.
+    /// Rebuilds the log from stored segments, as far as the main state knows of them: records written to a segment
+    /// whose main state write did not land (the silo died in between) were never committed, and their executions are
+    /// still in flight in the main state. Records kept in the main state by earlier versions are moved to the end of
+    /// the log, to be written as segments.
     /// </summary>
     public void Load(IEnumerable<(long Number, List<JobExecution> Records)> segments)
     {
-        _segments.Load(segments);
+        _segments.Load(segments
+            .Where(s => s.Number >= _state.HistoryHead && s.Number <= _state.HistoryTail)
+            .Select(s => s.Number == _state.HistoryTail && s.Records.Count > _state.HistoryTailCount ? (s.Number, s.Records[.._state.HistoryTailCount]) : s));
         Count = 0;
         if (_segments.Count > 0)
         {
@@ -85,6 +89,7 @@ internal sealed class HistoryLog
         }
 
         _segments.AddToTail(execution);
+        _state.HistoryTailCount = _segments.Tail.Items.Count;
         Count++;
         Trim(Math.Max(0, limit));
     }

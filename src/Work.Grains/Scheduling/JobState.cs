@@ -74,6 +74,13 @@ public sealed class JobState
     /// <summary>The last stored segment of the history (below HistoryHead when there is none).</summary>
     [Id(16)]
     public long HistoryTail { get; set; } = -1;
+
+    /// <summary>
+    /// How many records the tail history segment held when this state was written. Segments are written before the
+    /// state that points at them, so storage may hold records this state does not know of yet: they are not loaded.
+    /// </summary>
+    [Id(17)]
+    public int HistoryTailCount { get; set; }
 }
 
 /// <summary>An accepted execution waiting for its due time or a free worker.</summary>

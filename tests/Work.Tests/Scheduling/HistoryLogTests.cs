@@ -26,7 +26,10 @@ public sealed class HistoryLogTests
 
         public HistoryLog Reload(JobState state)
         {
-            var copy = new JobState { HistoryHead = state.HistoryHead, HistoryHeadOffset = state.HistoryHeadOffset, HistoryTail = state.HistoryTail };
+            var copy = new JobState
+            {
+                HistoryHead = state.HistoryHead, HistoryHeadOffset = state.HistoryHeadOffset, HistoryTail = state.HistoryTail, HistoryTailCount = state.HistoryTailCount,
+            };
             var log = new HistoryLog(copy);
             log.Load(Segments.Where(s => s.Key >= copy.HistoryHead).Select(s => (s.Key, s.Value.ToList())));
             return log;
@@ -101,6 +104,36 @@ public sealed class HistoryLogTests
         Assert.Equal(45, reloaded.Count);
         reloaded.Add(Record(150), limit: 45);
         Assert.Equal(Enumerable.Range(106, 45).Select(i => $"run-{i:D6}"), reloaded.Records.Select(r => r.ExecutionId));
+    }
+
+    [Fact]
+    public void RecordsWrittenToSegmentsWhoseMainStateNeverLandedAreNotLoaded()
+    {
+        var state = new JobState();
+        var log = new HistoryLog(state);
+        var store = new Store();
+        for (var i = 0; i < 40; i++)
+        {
+            log.Add(Record(i), limit: 100);
+        }
+
+        store.Flush(log);
+        var committed = new JobState { HistoryHead = state.HistoryHead, HistoryHeadOffset = state.HistoryHeadOffset, HistoryTail = state.HistoryTail, HistoryTailCount = state.HistoryTailCount };
+
+        // The next write's segments land (the tail grows, a new segment opens); its main state never does.
+        for (var i = 40; i < 70; i++)
+        {
+            log.Add(Record(i), limit: 100);
+        }
+
+        store.Flush(log);
+        var reloaded = store.Reload(committed);
+
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"run-{i:D6}"), reloaded.Records.Select(r => r.ExecutionId));
+        Assert.Equal(40, reloaded.Count);
+        reloaded.Add(Record(999), limit: 100);
+        Assert.Equal("run-000999", reloaded.Newest(1).Single().ExecutionId);
+        Assert.Equal(41, reloaded.Count);
     }
 
     [Fact]
