@@ -703,6 +703,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
                 LogWriteFailed(_logger, ex, Name);
                 _scheduler.Ready.MarkDirty(dirty.Select(d => d.Number));
                 _scheduler.History.MarkDirty(dirtyHistory.Select(d => d.Number));
+                _scheduler.Ready.ReturnDropped(dropped);
+                _scheduler.History.ReturnDropped(droppedHistory);
                 round.TrySetException(ex);
                 if (ex is Orleans.Storage.InconsistentStateException)
                 {
@@ -765,9 +767,15 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     private async Task ClearSegmentAsync<T>(Dictionary<string, GrainState<T>> stored, string name)
     {
-        if (stored.Remove(name, out var segment) && segment.RecordExists)
+        // Forgotten only once cleared: a failed clear is tried again with the next write.
+        if (stored.TryGetValue(name, out var segment))
         {
-            await _storage.ClearStateAsync(name, GrainContext.GrainId, segment);
+            if (segment.RecordExists)
+            {
+                await _storage.ClearStateAsync(name, GrainContext.GrainId, segment);
+            }
+
+            stored.Remove(name);
         }
     }
 

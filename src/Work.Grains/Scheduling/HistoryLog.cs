@@ -139,6 +139,9 @@ internal sealed class HistoryLog
     /// <summary>The segments trimmed away since the last call, to delete from storage after the main state is written.</summary>
     public List<long> TakeDropped() => _segments.TakeDropped();
 
+    /// <summary>Queues dropped segments again after a write that was to delete them failed.</summary>
+    public void ReturnDropped(IEnumerable<long> numbers) => _segments.ReturnDropped(numbers);
+
     private void Trim(int limit)
     {
         while (Count > limit)

@@ -133,6 +133,9 @@ internal sealed class ReadyQueue
     /// <summary>The segments fully consumed since the last call, to delete from storage after the main state is written.</summary>
     public List<long> TakeDropped() => _segments.TakeDropped();
 
+    /// <summary>Queues dropped segments again after a write that was to delete them failed.</summary>
+    public void ReturnDropped(IEnumerable<long> numbers) => _segments.ReturnDropped(numbers);
+
     private void SkipCancelled()
     {
         while (_segments.Count > 0)

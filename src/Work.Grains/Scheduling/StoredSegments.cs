@@ -91,6 +91,9 @@ internal sealed class StoredSegments<T>(int size)
         return dropped;
     }
 
+    /// <summary>Queues dropped segments again after a write that was to delete them failed.</summary>
+    public void ReturnDropped(IEnumerable<long> numbers) => _dropped.AddRange(numbers);
+
     public sealed class Segment(long number, List<T> items)
     {
         public long Number { get; } = number;

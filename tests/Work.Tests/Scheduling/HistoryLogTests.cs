@@ -137,6 +137,23 @@ public sealed class HistoryLogTests
     }
 
     [Fact]
+    public void SegmentsAFailedWriteWasToDeleteAreDeletedWithTheNextOne()
+    {
+        var log = new HistoryLog(new JobState());
+        for (var i = 0; i < HistoryLog.SegmentSize * 2; i++)
+        {
+            log.Add(Record(i), limit: HistoryLog.SegmentSize);
+        }
+
+        var dropped = log.TakeDropped();
+        log.ReturnDropped(dropped);
+
+        Assert.Equal([0L], dropped);
+        Assert.Equal(dropped, log.TakeDropped());
+        Assert.Empty(log.TakeDropped());
+    }
+
+    [Fact]
     public void ALimitOfZeroKeepsNothing()
     {
         var log = new HistoryLog(new JobState());
