@@ -44,6 +44,10 @@ public sealed record JobDefinition
     [Id(6)]
     public int HistoryLimit { get; init; } = 100;
 
+    /// <summary>Why <paramref name="args"/> are too large for a job (named <paramref name="what"/>), or null when they fit.</summary>
+    public static string? ArgsSizeProblem(JobArgs? args, string what = "The args") =>
+        args?.SizeInBytes is { } size && size > MaxArgsBytes ? $"{what} are {size} bytes; the limit is {MaxArgsBytes} bytes (1 MiB)." : null;
+
     /// <summary>Every problem with the definition, empty when it is valid. Handler registration is checked by the silo.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -63,9 +67,9 @@ public sealed record JobDefinition
             failures.Add(ex.Message.Split(" (Parameter", 2)[0]);
         }
 
-        if (Job.Args is { } args && args.SizeInBytes > MaxArgsBytes)
+        if (ArgsSizeProblem(Job.Args, "Job.Args") is { } argsProblem)
         {
-            failures.Add($"Job.Args are {args.SizeInBytes} bytes; the limit is {MaxArgsBytes} bytes (1 MiB).");
+            failures.Add(argsProblem);
         }
 
         if (MaxWorkers < 1)

@@ -43,8 +43,6 @@ public sealed record PerformRequest
             return "PerformAt needs a time; the default DateTimeOffset is not one.";
         }
 
-        return Args is { } args && args.SizeInBytes is var size && size > JobDefinition.MaxArgsBytes
-            ? $"The args are {size} bytes; the limit is {JobDefinition.MaxArgsBytes} bytes (1 MiB)."
-            : null;
+        return JobDefinition.ArgsSizeProblem(Args);
     }
 }

@@ -114,9 +114,9 @@ internal sealed class JobScheduler
     {
         var definition = Definition;
         EnsureStarted();
-        if (args is not null && args.SizeInBytes > JobDefinition.MaxArgsBytes)
+        if (JobDefinition.ArgsSizeProblem(args) is { } problem)
         {
-            throw new ArgumentException($"The args are {args.SizeInBytes} bytes; the limit is {JobDefinition.MaxArgsBytes} bytes (1 MiB).", nameof(args));
+            throw new ArgumentException(problem, nameof(args));
         }
 
         var run = new PendingRun
