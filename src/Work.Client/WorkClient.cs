@@ -37,15 +37,17 @@ public sealed class WorkClient
         exception is OrleansMessageRejectionException or SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException
             or TimeoutException or OperationCanceledException
             // Two activations of one grain met in storage for a moment; the loser reloads, and a repeat reaches it.
-            or Orleans.Storage.InconsistentStateException;
+            or Orleans.Storage.InconsistentStateException
+            // The job's database did not answer; the job keeps trying.
+            or JobStorageException;
 
     /// <summary>The grain of the job named <paramref name="name"/>.</summary>
-    /// <exception cref="ArgumentException">The name is empty.</exception>
+    /// <exception cref="ArgumentException">The name is not a valid job name (see <see cref="JobLimits.NameProblem"/>).</exception>
     public IConcurrentJobGrain Job(string name)
     {
-        if (string.IsNullOrWhiteSpace(name))
+        if (JobLimits.NameProblem(name) is { } problem)
         {
-            throw new ArgumentException("A job name must not be empty.", nameof(name));
+            throw new ArgumentException(problem, nameof(name));
         }
 
         return _grains.GetGrain<IConcurrentJobGrain>(name);
@@ -59,6 +61,9 @@ public sealed class WorkClient
 
     /// <summary>Stops a job.</summary>
     public Task StopAsync(string name) => RepeatableAsync(() => Job(name).StopAsync());
+
+    /// <summary>Deletes a job: its schedules, pending executions, history and state; defining it again starts afresh.</summary>
+    public Task DeleteAsync(string name) => RepeatableAsync(() => Job(name).DeleteAsync());
 
     /// <summary>Performs one execution now and waits for its final result (retries included).</summary>
     public async Task<JobExecution> PerformAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default)
@@ -75,11 +80,20 @@ public sealed class WorkClient
     public Task<string> EnqueueAsync(string name, JobArgs? args = null) => AcceptAsync(name, PerformRequest.Now(args));
 
     /// <summary>Accepts one execution at a time (a past time runs now) and returns its id; shares calls as <see cref="EnqueueAsync"/> does.</summary>
-    /// <exception cref="ArgumentException">The time is the default value, or the args are too large.</exception>
+    /// <exception cref="ArgumentException">The time is the default value or beyond <see cref="JobLimits.Horizon"/>, or the args are too large.</exception>
     public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null) => AcceptAsync(name, PerformRequest.AtTime(time, args));
 
     /// <summary>Accepts one execution after a delay and returns its id.</summary>
-    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null) => Job(name).PerformInAsync(delay, args);
+    /// <exception cref="ArgumentOutOfRangeException">The delay is not positive or beyond <see cref="JobLimits.Horizon"/>.</exception>
+    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null)
+    {
+        if (JobLimits.DelayProblem(delay) is { } problem)
+        {
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, problem);
+        }
+
+        return Job(name).PerformInAsync(delay, args);
+    }
 
     /// <summary>Sets the job's recurring schedule.</summary>
     public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false) => RepeatableAsync(() => Job(name).PerformEveryAsync(interval, sync));
@@ -91,7 +105,16 @@ public sealed class WorkClient
     public Task<JobInfo> GetInfoAsync(string name) => RepeatableAsync(() => Job(name).GetInfoAsync());
 
     /// <summary>The job's last executions, newest first.</summary>
-    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20) => RepeatableAsync(() => Job(name).GetHistoryAsync(count));
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative or over <see cref="JobDefinition.MaxHistoryLimit"/>.</exception>
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20)
+    {
+        if (count < 0 || count > JobDefinition.MaxHistoryLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The history count must be between 0 and {JobDefinition.MaxHistoryLimit}; it is {count}.");
+        }
+
+        return RepeatableAsync(() => Job(name).GetHistoryAsync(count));
+    }
 
     /// <summary>The names of all defined jobs.</summary>
     public Task<IReadOnlyList<string>> ListAsync() => RepeatableAsync(() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync());
@@ -119,7 +142,7 @@ public sealed class WorkClient
             lane = _lanes.GetOrAdd(name, new PerformLane(Job(name)));
         }
 
-        if (request.Problem() is { } problem)
+        if (request.Problem(_time.GetUtcNow()) is { } problem)
         {
             throw new ArgumentException(problem, nameof(request));
         }

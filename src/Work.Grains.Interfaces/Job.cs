@@ -41,7 +41,10 @@ public sealed record Job
     public string? TraceState { get; init; }
 
     /// <summary>Checks the parts of the job that do not depend on where it runs.</summary>
-    /// <exception cref="ArgumentException">The handler name is empty, the queue is empty or the timeout is not positive.</exception>
+    /// <exception cref="ArgumentException">
+    /// The handler or queue name is empty or not a valid name (see <see cref="JobLimits.NameProblem"/>), or the
+    /// timeout is not positive or over <see cref="JobLimits.MaxTimeout"/>.
+    /// </exception>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(Handler))
@@ -49,14 +52,20 @@ public sealed record Job
             throw new ArgumentException("The job's Handler must name a registered handler; it is empty.", nameof(Handler));
         }
 
-        if (string.IsNullOrWhiteSpace(Queue))
+        if (JobLimits.NameProblem(Handler, "The job's Handler") is { } handlerProblem)
         {
-            throw new ArgumentException("The job's Queue must not be empty.", nameof(Queue));
+            throw new ArgumentException(handlerProblem, nameof(Handler));
         }
 
-        if (Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        if (JobLimits.NameProblem(Queue, "The job's Queue") is { } queueProblem)
         {
-            throw new ArgumentException($"The job's Timeout must be positive or null (no limit); it is {timeout}.", nameof(Timeout));
+            throw new ArgumentException(queueProblem, nameof(Queue));
+        }
+
+        if (Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > JobLimits.MaxTimeout))
+        {
+            throw new ArgumentException(
+                $"The job's Timeout must be positive and at most {JobLimits.MaxTimeout.TotalDays:0} days, or null (no limit); it is {timeout}.", nameof(Timeout));
         }
 
         if (Args is null)

@@ -48,7 +48,10 @@ public sealed record JobDefinition
     public static string? ArgsSizeProblem(JobArgs? args, string what = "The args") =>
         args?.SizeInBytes is { } size && size > MaxArgsBytes ? $"{what} are {size} bytes; the limit is {MaxArgsBytes} bytes (1 MiB)." : null;
 
-    /// <summary>Every problem with the definition, empty when it is valid. Handler registration is checked by the silo.</summary>
+    /// <summary>
+    /// Every problem with the definition, empty when it is valid. Handler registration and the shortest interval
+    /// (<c>Work:Cluster:MinInterval</c>) are checked by the silo.
+    /// </summary>
     public IReadOnlyList<string> Validate()
     {
         var failures = new List<string>();
@@ -72,19 +75,19 @@ public sealed record JobDefinition
             failures.Add(argsProblem);
         }
 
-        if (MaxWorkers < 1)
+        if (MaxWorkers < 1 || MaxWorkers > JobLimits.MaxWorkers)
         {
-            failures.Add($"MaxWorkers must be at least 1; it is {MaxWorkers}.");
+            failures.Add($"MaxWorkers must be between 1 and {JobLimits.MaxWorkers}; it is {MaxWorkers}.");
         }
 
-        if (StartInterval < TimeSpan.Zero)
+        if (StartInterval < TimeSpan.Zero || StartInterval > JobLimits.Horizon)
         {
-            failures.Add($"StartInterval must not be negative; it is {StartInterval}.");
+            failures.Add($"StartInterval must be between zero and {JobLimits.Horizon.TotalDays:0} days; it is {StartInterval}.");
         }
 
-        if (Every is { } every && every.Interval <= TimeSpan.Zero)
+        if (Every is { } every && JobLimits.IntervalProblem(every.Interval, TimeSpan.Zero, "Every.Interval") is { } intervalProblem)
         {
-            failures.Add($"Every.Interval must be positive; it is {every.Interval}.");
+            failures.Add(intervalProblem);
         }
 
         if (!Enum.IsDefined(Misfire))

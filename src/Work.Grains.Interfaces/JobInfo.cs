@@ -47,4 +47,11 @@ public sealed record JobInfo
     /// <summary>The silo the job grain is active on.</summary>
     [Id(10)]
     public string? Silo { get; init; }
+
+    /// <summary>
+    /// Why the job cannot run as stored (a definition that breaks today's limits, or a state that could not be read),
+    /// or null. Such a job runs nothing new until it is defined again, stopped or deleted.
+    /// </summary>
+    [Id(11)]
+    public string? Problem { get; init; }
 }

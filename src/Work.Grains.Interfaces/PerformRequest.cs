@@ -33,14 +33,14 @@ public sealed record PerformRequest
     public static PerformRequest AtTime(DateTimeOffset time, JobArgs? args = null) => new() { At = time, Args = args };
 
     /// <summary>
-    /// Why the request cannot be accepted by any job, or null when it can: a default time, or args over
-    /// <see cref="JobDefinition.MaxArgsBytes"/>.
+    /// Why the request cannot be accepted by any job at <paramref name="now"/>, or null when it can: a default time, a
+    /// time beyond <see cref="JobLimits.Horizon"/>, or args over <see cref="JobDefinition.MaxArgsBytes"/>.
     /// </summary>
-    public string? Problem()
+    public string? Problem(DateTimeOffset now)
     {
-        if (At == default(DateTimeOffset))
+        if (At is { } at && JobLimits.DueTimeProblem(at, now) is { } timeProblem)
         {
-            return "PerformAt needs a time; the default DateTimeOffset is not one.";
+            return timeProblem;
         }
 
         return JobDefinition.ArgsSizeProblem(Args);

@@ -52,9 +52,9 @@ public sealed record RetryPolicy
     public IReadOnlyList<string> Validate()
     {
         var failures = new List<string>();
-        if (MaxAttempts < 1)
+        if (MaxAttempts < 1 || MaxAttempts > JobLimits.MaxAttempts)
         {
-            failures.Add($"Retry.MaxAttempts must be at least 1; it is {MaxAttempts}.");
+            failures.Add($"Retry.MaxAttempts must be between 1 and {JobLimits.MaxAttempts}; it is {MaxAttempts}.");
         }
 
         if (InitialDelay < TimeSpan.Zero)
@@ -67,12 +67,17 @@ public sealed record RetryPolicy
             failures.Add($"Retry.MaxDelay ({MaxDelay}) must not be below Retry.InitialDelay ({InitialDelay}).");
         }
 
-        if (double.IsNaN(Multiplier) || Multiplier < 1)
+        if (MaxDelay > JobLimits.Horizon)
+        {
+            failures.Add($"Retry.MaxDelay must be at most {JobLimits.Horizon.TotalDays:0} days; it is {MaxDelay}.");
+        }
+
+        if (!double.IsFinite(Multiplier) || Multiplier < 1)
         {
             failures.Add($"Retry.Multiplier must be at least 1; it is {Multiplier}.");
         }
 
-        if (double.IsNaN(Jitter) || Jitter < 0 || Jitter > 1)
+        if (!double.IsFinite(Jitter) || Jitter < 0 || Jitter > 1)
         {
             failures.Add($"Retry.Jitter must be between 0 and 1; it is {Jitter}.");
         }

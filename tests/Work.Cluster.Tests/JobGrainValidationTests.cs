@@ -42,7 +42,7 @@ public sealed class JobGrainValidationTests(ClusterFixture fixture)
 
         var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => job.PerformEveryAsync(TimeSpan.Zero));
 
-        Assert.Contains("positive interval", error.Message, StringComparison.Ordinal);
+        Assert.Contains("The interval must be positive", error.Message, StringComparison.Ordinal);
         var info = await job.GetInfoAsync();
         Assert.Null(info.Definition!.Every);
         Assert.Empty(info.NextDueTimes);

@@ -111,9 +111,7 @@ public sealed class PerformLaneTests
 
         public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) => throw new NotSupportedException();
 
-        public Task ReportAsync(IReadOnlyList<JobExecution> executions) => throw new NotSupportedException();
-
-        public Task RenewLeasesAsync(IReadOnlyList<string> executionIds) => throw new NotSupportedException();
+        public Task DeleteAsync() => throw new NotSupportedException();
     }
 
     private sealed record HeldCall(IReadOnlyList<PerformRequest> Requests, TaskCompletionSource<IReadOnlyList<string>> Answer);

@@ -3,7 +3,9 @@ namespace Work.Grains;
 /// <summary>
 /// One named job in the cluster (the key is its name): its definition, schedule, in-flight executions and history,
 /// kept durably. At most <see cref="JobDefinition.MaxWorkers"/> executions run at once across all silos.
-/// Perform before <see cref="StartAsync"/> or after <see cref="StopAsync"/> is an error.
+/// Perform before <see cref="StartAsync"/> or after <see cref="StopAsync"/> is an error. Every call to a job whose
+/// name breaks <see cref="JobLimits.NameProblem"/> fails with an <see cref="ArgumentException"/> naming the problem,
+/// and a call whose job cannot read or write its state fails with a <see cref="JobStorageException"/>.
 /// </summary>
 [Alias("work.IConcurrentJobGrain")]
 public interface IConcurrentJobGrain : IGrainWithStringKey
@@ -27,12 +29,12 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     Task<string> EnqueueAsync(JobArgs? args = null);
 
     /// <summary>Accepts one execution at <paramref name="time"/> (a past time runs now) and returns its id.</summary>
-    /// <exception cref="ArgumentException">The time is the default value.</exception>
+    /// <exception cref="ArgumentException">The time is the default value or beyond <see cref="JobLimits.Horizon"/>.</exception>
     [Alias("PerformAt")]
     Task<string> PerformAtAsync(DateTimeOffset time, JobArgs? args = null);
 
     /// <summary>Accepts one execution after <paramref name="delay"/> and returns its id.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The delay is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The delay is not positive or beyond <see cref="JobLimits.Horizon"/>.</exception>
     [Alias("PerformIn")]
     Task<string> PerformInAsync(TimeSpan delay, JobArgs? args = null);
 
@@ -46,7 +48,9 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     Task<IReadOnlyList<string>> PerformManyAsync(IReadOnlyList<PerformRequest> requests);
 
     /// <summary>Sets the recurring schedule (replacing any) and runs it while the job is started.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The interval is not positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The interval is below the silos' <c>Work:Cluster:MinInterval</c> (10 ms by default) or beyond <see cref="JobLimits.Horizon"/>.
+    /// </exception>
     [Alias("PerformEvery")]
     Task PerformEveryAsync(TimeSpan interval, bool sync = false);
 
@@ -60,8 +64,9 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// Cancels one execution (pending: it never runs; running: its token is signalled), or, with null, every pending
-    /// and running one. Returns how many were cancelled.
+    /// and running one. Returns how many were cancelled: 0 for an execution that already finished.
     /// </summary>
+    /// <exception cref="KeyNotFoundException">The job has no such execution pending, running or in its history.</exception>
     [Alias("Cancel")]
     Task<int> CancelAsync(string? executionId = null);
 
@@ -70,14 +75,14 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     Task<JobInfo> GetInfoAsync();
 
     /// <summary>The last <paramref name="count"/> finished executions, newest first.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The count is negative or over <see cref="JobDefinition.MaxHistoryLimit"/>.</exception>
     [Alias("GetHistory")]
     Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20);
 
-    /// <summary>Called by executors: executions finished. Reports for unknown or superseded attempts are ignored.</summary>
-    [Alias("Report")]
-    Task ReportAsync(IReadOnlyList<JobExecution> executions);
-
-    /// <summary>Called by executors while executions run, so their leases do not run out.</summary>
-    [Alias("Renew")]
-    Task RenewLeasesAsync(IReadOnlyList<string> executionIds);
+    /// <summary>
+    /// Deletes the job: stops it, cancels what is pending (waiters are told), signals what runs, clears its stored
+    /// state, history and reminder, and removes it from the job list. Defining it again starts afresh. Idempotent.
+    /// </summary>
+    [Alias("Delete")]
+    Task DeleteAsync();
 }

@@ -11,6 +11,10 @@ public interface IJobCatalogGrain : IGrainWithStringKey
     [Alias("Add")]
     Task AddAsync(string name);
 
+    /// <summary>Removes a name (idempotent).</summary>
+    [Alias("Remove")]
+    Task RemoveAsync(string name);
+
     /// <summary>All names, sorted.</summary>
     [Alias("List")]
     Task<IReadOnlyList<string>> ListAsync();

@@ -7,7 +7,7 @@ internal sealed partial class ConcurrentJobGrain
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Job {Job} activated with {Pending} pending and {InFlight} in-flight executions (recurring: {Recurring})")]
     private static partial void LogActivated(ILogger logger, string job, int pending, int inFlight, bool recurring);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Job {Job} ignored a report of execution {ExecutionId} attempt {Attempt} from {Worker}: it is not in flight")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Debug, Message = "Job {Job} ignored a report of execution {ExecutionId} attempt {Attempt} from {Worker}: it is not in flight under that lease")]
     private static partial void LogIgnoredReport(ILogger logger, string job, string executionId, int attempt, string worker);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {Job} could not hand {Count} executions to {Executor}; they will be dispatched again")]
@@ -24,6 +24,12 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {Job} could not update its reminder; it tries again at its next change")]
     private static partial void LogReminderFailed(ILogger logger, Exception error, string job);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Job {Job} could not read its stored state; every call tries again and says why")]
+    private static partial void LogLoadFailed(ILogger logger, Exception error, string job);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "{Problem}")]
+    private static partial void LogStoredProblem(ILogger logger, string problem);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Job {Job} could not write its state while deactivating ({Reason}); dispatches and completions since its last write may be redone")]
     private static partial void LogDeactivationWriteFailed(ILogger logger, Exception error, string job, string reason);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,55 +10,35 @@ using Work.Scheduling;
 namespace Work.Grains;
 
 /// <summary>
-/// A named job in the cluster. Thin: the rules live in <see cref="JobScheduler"/>; this grain keeps the state durable
-/// (one write for everything that happened at once), fires one grain timer at the earliest due time, holds a reminder
-/// while anything is scheduled so it is reactivated after its silo dies, and hands due runs to executors spread
-/// over the live silos.
+/// A named job in the cluster. Thin: the rules and the state live in <see cref="JobScheduler"/>; the state is kept by
+/// <see cref="JobStore"/> through a <see cref="GroupCommit"/> (one write for everything that happened at once); a
+/// <see cref="WakeUpAlarm"/> wakes the job at its next due time, a <see cref="ReminderKeeper"/> holds a reminder while
+/// anything is scheduled so the job comes back after its silo dies, and an <see cref="ExecutorRoster{TExecutor}"/>
+/// picks the executors due runs are handed to. This class keeps the API, the pump and the hand-over.
 /// </summary>
 [Reentrant]
-internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, IRemindable
+internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, IJobReportGrain, IRemindable
 {
     private const string ReminderName = "work.job";
     private static readonly TimeSpan s_maxWait = TimeSpan.FromSeconds(20);
-    private static readonly TimeSpan s_saveRetryDelay = TimeSpan.FromSeconds(1);
 
-    private readonly IPersistentState<JobState> _state;
     private readonly TimeProvider _time;
-    private readonly IClusterMembershipService _membership;
     private readonly ExecutionEngine _engine;
+    private readonly PreciseWakeUps _wakeUps;
     private readonly WorkClusterOptions _options;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, List<TaskCompletionSource<JobExecution>>> _waiters = new(StringComparer.Ordinal);
-    private JobScheduler _scheduler = null!;
-    private IGrainTimer? _timer;
-    private readonly PreciseWakeUps _wakeUps;
-    // The due time of the pending precise wake-up, and the number of the latest arming: a wake-up from an earlier
-    // arming does nothing.
-    private DateTimeOffset? _preciseAt;
-    private long _wakeUp;
-    // Null until this activation has registered or checked its reminder.
-    private bool? _reminderRegistered;
-    private Task _reminderUpdate = Task.CompletedTask;
-    private bool _reminderStale;
-    private bool _timerKeepsAlive;
-    private bool _writing;
-    private TaskCompletionSource? _nextWrite;
-    private bool _urgentWrite;
-    private IGrainTimer _writeSoon = null!;
-    private bool _writeSoonArmed;
-    private IGrainTimer? _saveRetry;
+    private readonly ExecutionWaiters _waiters;
+    private readonly ExecutorRoster<IJobExecutorGrain> _roster;
+    private readonly ReminderKeeper _reminder;
+    private JobStore _store = null!;
+    private GroupCommit _commit = null!;
+    private WakeUpAlarm _alarm = null!;
+    private JobScheduler? _scheduler;
+    private string? _nameProblem;
+    private bool _conflicted;
     private TaskCompletionSource? _pumpSoon;
-    // The stored segments of the ready queue and the history, by state name, with their ETags.
-    private readonly Dictionary<string, GrainState<ReadySegment>> _readySegments = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, GrainState<HistorySegment>> _historySegments = new(StringComparer.Ordinal);
-    private IGrainStorage _storage = null!;
-    private readonly Dictionary<string, IJobExecutorGrain> _executors = new(StringComparer.Ordinal);
-    private int _nextExecutor;
-    private List<string>? _silos;
-    private MembershipVersion _silosVersion;
 
     public ConcurrentJobGrain(
-        [PersistentState("job", WorkClusterOptions.StorageName)] IPersistentState<JobState> state,
         TimeProvider time,
         IClusterMembershipService membership,
         ExecutionEngine engine,
@@ -67,55 +46,67 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         IOptions<WorkClusterOptions> options,
         ILogger<ConcurrentJobGrain> logger)
     {
-        _state = state;
         _time = time;
-        _membership = membership;
         _engine = engine;
         _wakeUps = wakeUps;
         _options = options.Value;
         _logger = logger;
+        _waiters = new ExecutionWaiters(time);
+        _roster = new ExecutorRoster<IJobExecutorGrain>(() => membership.CurrentSnapshot, engine.SiloName, silo => GrainFactory.GetGrain<IJobExecutorGrain>(silo));
+        _reminder = new ReminderKeeper(
+            () => this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod),
+            async () =>
+            {
+                if (await this.GetReminder(ReminderName) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+            },
+            ex => LogReminderFailed(_logger, ex, Name));
     }
 
     private string Name => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _storage = ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName);
-        var ready = new ReadyQueue(_state.State);
-        ready.Load(await ReadSegmentsAsync(_readySegments, ReadySegmentName, _state.State.ReadyHead, _state.State.ReadyTail, s => s.Runs));
-        var history = new HistoryLog(_state.State);
-        history.Load(await ReadSegmentsAsync(_historySegments, HistorySegmentName, _state.State.HistoryHead, _state.State.HistoryTail, s => s.Records));
-        _scheduler = new JobScheduler(Name, _state.State, _time, lostRedeliveries: _options.LostRedeliveries, ready: ready, history: history);
-        _writeSoon = this.RegisterGrainTimer(
-            static (grain, _) => grain.OnWriteSoon(),
-            this,
-            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
-        SetTimer(keepAlive: _scheduler.NeedsReminder);
-
-        // Executors cannot have renewed with this activation yet: give every attempt in flight one lease period to
-        // report or renew before it counts as lost.
-        _scheduler.Renew(_state.State.InFlight.Keys.ToList(), _time.GetUtcNow(), _options.LeaseDuration);
-        if (_state.RecordExists)
+        // A name no job may have touches no storage: every call is refused with the reason.
+        _nameProblem = JobLimits.NameProblem(Name);
+        if (_nameProblem is not null)
         {
-            LogActivated(_logger, Name, _scheduler.PendingCount, _state.State.InFlight.Count, _state.State.Recurring is not null);
+            return;
         }
 
-        // Due times that passed while the job was not active are handled now (misfire policy for recurring ticks).
-        await PumpAsync();
+        var timers = new GrainTimers(this);
+        _store = new JobStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName), GrainContext.GrainId);
+        _commit = new GroupCommit(WriteAsync, _options.WriteDelay, timers, OnWriteFailed);
+        _alarm = new WakeUpAlarm(timers, _wakeUps, _time, PumpInBackgroundAsync);
+        try
+        {
+            await LoadAsync();
+        }
+        catch (JobStorageException)
+        {
+            // The job still answers: each call tries to load again, and says why it cannot.
+        }
     }
 
     // What waits for a write is written before the activation goes, so a dispatch or completion is not redone.
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _wakeUp++;
-        if (_nextWrite is null && !_writing)
+        if (_nameProblem is not null)
+        {
+            return;
+        }
+
+        _alarm.Stop();
+        if (_scheduler is null || _conflicted || !_commit.Busy)
         {
             return;
         }
 
         try
         {
-            await SaveAsync().WaitAsync(cancellationToken);
+            await _commit.FlushAsync().WaitAsync(cancellationToken);
         }
         catch (Exception ex)
         {
@@ -125,60 +116,75 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     public async Task DefineAsync(JobDefinition definition)
     {
+        var scheduler = await UsableAsync();
         ArgumentNullException.ThrowIfNull(definition);
-        if (string.IsNullOrWhiteSpace(Name))
+        scheduler.CheckDefinition(definition);
+        if (!_engine.Handlers.Contains(definition.Job.Handler))
         {
-            throw new ArgumentException("A job needs a name; the grain key is empty.");
+            throw new ArgumentException(new Pipeline.JobHandlerNotFoundException(definition.Job.Handler, _engine.Handlers.Names).Message + $" Job '{Name}' was not defined.");
         }
 
-        if (definition.Job is { Handler: { } handler } && !string.IsNullOrWhiteSpace(handler) && !_engine.Handlers.Contains(handler))
-        {
-            throw new ArgumentException(new Pipeline.JobHandlerNotFoundException(handler, _engine.Handlers.Names).Message + $" Job '{Name}' was not defined.");
-        }
-
-        _scheduler.Define(definition);
         await GrainFactory.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).AddAsync(Name);
+        scheduler.Define(definition);
         await PumpAsync(mustSave: true);
     }
 
     public async Task StartAsync()
     {
-        _scheduler.Start();
+        (await UsableAsync()).Start();
         await PumpAsync(mustSave: true);
     }
 
     public async Task StopAsync()
     {
         var cancelled = new List<JobExecution>();
-        var running = _scheduler.Stop(cancelled);
+        var running = (await UsableAsync()).Stop(cancelled);
         await PumpAsync(cancelled, mustSave: true);
         await SignalAsync(running);
     }
 
-    public async Task<string> EnqueueAsync(JobArgs? args = null) => await AcceptAsync(_time.GetUtcNow(), args, "enqueue");
+    public async Task DeleteAsync()
+    {
+        var scheduler = await UsableAsync();
+        var cancelled = new List<JobExecution>();
+        var running = scheduler.Delete(cancelled);
+        _waiters.Complete(cancelled);
+        _waiters.FailAll(new KeyNotFoundException($"Job '{Name}' was deleted."));
+        await PumpAsync(mustSave: true);
+        await SignalAsync(running);
+
+        // Unless it was defined again meanwhile.
+        if (!scheduler.IsDefined)
+        {
+            await GrainFactory.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).RemoveAsync(Name);
+        }
+    }
+
+    public async Task<string> EnqueueAsync(JobArgs? args = null) => await AcceptAsync(null, args);
 
     public async Task<string> PerformAtAsync(DateTimeOffset time, JobArgs? args = null)
     {
-        if (time == default)
+        if (JobLimits.DueTimeProblem(time, _time.GetUtcNow()) is { } problem)
         {
-            throw new ArgumentException("PerformAt needs a time; the default DateTimeOffset is not one.", nameof(time));
+            throw new ArgumentException(problem, nameof(time));
         }
 
-        return await AcceptAsync(time, args, "schedule");
+        return await AcceptAsync(time, args);
     }
 
     public async Task<string> PerformInAsync(TimeSpan delay, JobArgs? args = null)
     {
-        if (delay <= TimeSpan.Zero)
+        if (JobLimits.DelayProblem(delay) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(delay), delay, "PerformIn needs a positive delay.");
+            throw new ArgumentOutOfRangeException(nameof(delay), delay, problem);
         }
 
-        return await AcceptAsync(_time.GetUtcNow() + delay, args, "schedule");
+        return await AcceptAsync(_time.GetUtcNow() + delay, args);
     }
 
     public async Task<IReadOnlyList<string>> PerformManyAsync(IReadOnlyList<PerformRequest> requests)
     {
+        var scheduler = await UsableAsync();
         ArgumentNullException.ThrowIfNull(requests);
         if (requests.Count > PerformRequest.MaxPerCall)
         {
@@ -186,24 +192,24 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         // All are checked before any is accepted, so a bad request leaves the job as it was.
-        _scheduler.EnsureStarted();
         for (var i = 0; i < requests.Count; i++)
         {
-            if ((requests[i] ?? throw new ArgumentException($"Request {i} is null. Nothing was accepted.", nameof(requests))).Problem() is { } problem)
+            var request = requests[i] ?? throw new ArgumentException($"Request {i} is null. Nothing was accepted.", nameof(requests));
+            if (scheduler.RequestProblem(request) is { } problem)
             {
                 throw new ArgumentException($"Request {i}: {problem} Nothing was accepted.", nameof(requests));
             }
         }
 
+        scheduler.EnsureCanAccept(requests.Count);
         var now = _time.GetUtcNow();
-        var handler = _scheduler.Definition.Job.Handler;
+        var handler = scheduler.Definition.Job.Handler;
         var ids = new string[requests.Count];
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
-            var operation = request.At is null ? "enqueue" : "schedule";
-            var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(operation, Name, handler, request.TraceParent, request.TraceState);
-            ids[i] = _scheduler.Accept(request.At ?? now, request.Args, traceParent, traceState).ExecutionId;
+            var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(request.At is null ? "enqueue" : "schedule", Name, handler, request.TraceParent, request.TraceState);
+            ids[i] = scheduler.Accept(request.At ?? now, request.Args, traceParent, traceState).ExecutionId;
         }
 
         await PumpSoonAsync();
@@ -212,71 +218,70 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     public async Task PerformEveryAsync(TimeSpan interval, bool sync = false)
     {
-        _scheduler.SetEvery(new EverySchedule { Interval = interval, Sync = sync });
+        (await UsableAsync()).SetEvery(new EverySchedule { Interval = interval, Sync = sync });
         await PumpAsync(mustSave: true);
     }
 
     public async Task<JobExecution?> WaitAsync(string executionId, TimeSpan maxWait)
     {
-        if (!_scheduler.IsActive(executionId))
+        var scheduler = await UsableAsync();
+        if (JobLimits.ExecutionIdProblem(executionId) is { } problem)
         {
-            return _scheduler.LastRecord(executionId)
+            throw new ArgumentException(problem, nameof(executionId));
+        }
+
+        if (!scheduler.IsActive(executionId))
+        {
+            return scheduler.LastRecord(executionId)
                 ?? throw new KeyNotFoundException($"Job '{Name}' has no execution '{executionId}' pending, running or in its history.");
         }
 
-        var waiter = new TaskCompletionSource<JobExecution>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_waiters.TryGetValue(executionId, out var list))
-        {
-            _waiters[executionId] = list = [];
-        }
-
-        list.Add(waiter);
-        try
-        {
-            var wait = maxWait < TimeSpan.Zero ? TimeSpan.Zero : maxWait > s_maxWait ? s_maxWait : maxWait;
-            return await waiter.Task.WaitAsync(wait, _time);
-        }
-        catch (TimeoutException)
-        {
-            return null;
-        }
-        finally
-        {
-            if (_waiters.TryGetValue(executionId, out var remaining) && remaining.Remove(waiter) && remaining.Count == 0)
-            {
-                _waiters.Remove(executionId);
-            }
-        }
+        return await _waiters.WaitAsync(executionId, maxWait > s_maxWait ? s_maxWait : maxWait);
     }
 
     public async Task<int> CancelAsync(string? executionId = null)
     {
+        var scheduler = await UsableAsync();
+        if (executionId is not null && JobLimits.ExecutionIdProblem(executionId) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(executionId));
+        }
+
         var cancelled = new List<JobExecution>();
-        var running = _scheduler.Cancel(executionId, cancelled);
+        var running = scheduler.Cancel(executionId, cancelled);
         await PumpAsync(cancelled, mustSave: true);
         await SignalAsync(running);
         return cancelled.Count + running.Count;
     }
 
-    public Task<JobInfo> GetInfoAsync() => Task.FromResult(_scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName });
+    public async Task<JobInfo> GetInfoAsync() => (await UsableAsync()).Info(_time.GetUtcNow()) with { Silo = _engine.SiloName };
 
-    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) =>
-        Task.FromResult<IReadOnlyList<JobExecution>>(_scheduler.History.Newest(count));
-
-    public async Task ReportAsync(IReadOnlyList<JobExecution> executions)
+    public async Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20)
     {
-        ArgumentNullException.ThrowIfNull(executions);
+        var scheduler = await UsableAsync();
+        if (count < 0 || count > JobDefinition.MaxHistoryLimit)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The history count must be between 0 and {JobDefinition.MaxHistoryLimit}; it is {count}.");
+        }
+
+        return scheduler.History.Newest(count);
+    }
+
+    public async Task ReportAsync(IReadOnlyList<ExecutionReport> reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        var scheduler = await UsableAsync();
         var finished = new List<JobExecution>();
         var accepted = 0;
-        foreach (var execution in executions)
+        foreach (var report in reports)
         {
-            if (_scheduler.Report(execution, finished))
+            if (scheduler.Report(report.Execution, report.Lease, finished))
             {
                 accepted++;
             }
             else
             {
-                LogIgnoredReport(_logger, Name, execution.ExecutionId, execution.Attempt, execution.Worker);
+                LogIgnoredReport(_logger, Name, report.Execution.ExecutionId, report.Execution.Attempt, report.Execution.Worker);
             }
         }
 
@@ -287,22 +292,87 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
     }
 
-    public Task RenewLeasesAsync(IReadOnlyList<string> executionIds)
+    public async Task RenewAsync(IReadOnlyList<ExecutionLease> leases)
     {
-        _scheduler.Renew(executionIds, _time.GetUtcNow(), _options.LeaseDuration);
-        Arm();
-        return Task.CompletedTask;
+        ArgumentNullException.ThrowIfNull(leases);
+        var scheduler = await UsableAsync();
+        var now = _time.GetUtcNow();
+        foreach (var lease in leases)
+        {
+            scheduler.Renew(lease.ExecutionId, lease.Attempt, lease.Lease, now, _options.LeaseDuration);
+        }
+
+        Rearm(scheduler);
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) => PumpAsync();
-
-    private async Task<string> AcceptAsync(DateTimeOffset due, JobArgs? args, string operation)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        var handler = _scheduler.Definition.Job.Handler;
-        var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(operation, Name, handler);
-        var run = _scheduler.Accept(due, args, traceParent, traceState);
+        await UsableAsync();
+        await PumpAsync();
+    }
+
+    private async Task<string> AcceptAsync(DateTimeOffset? due, JobArgs? args)
+    {
+        var scheduler = await UsableAsync();
+        var (traceParent, traceState) = WorkDiagnostics.CaptureTraceContext(due is null ? "enqueue" : "schedule", Name, scheduler.Definition.Job.Handler);
+        var run = scheduler.Accept(due ?? _time.GetUtcNow(), args, traceParent, traceState);
         await PumpSoonAsync();
         return run.ExecutionId;
+    }
+
+    // The scheduler of a job that can answer: its name is valid, its state loaded, and no other activation wrote it.
+    private async ValueTask<JobScheduler> UsableAsync()
+    {
+        if (_nameProblem is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
+        if (_conflicted)
+        {
+            throw new InconsistentStateException($"Job '{Name}' was written by another activation meanwhile and is reloading; try again.");
+        }
+
+        if (_scheduler is null)
+        {
+            await LoadAsync();
+        }
+
+        return _scheduler!;
+    }
+
+    private async Task LoadAsync()
+    {
+        StoredJob stored;
+        try
+        {
+            stored = await _store.LoadAsync();
+        }
+        catch (Exception ex)
+        {
+            LogLoadFailed(_logger, ex, Name);
+
+            // The cause stays in the silo's log: a database's own exception may not cross to the caller.
+            throw new JobStorageException($"Job '{Name}' could not read its stored state: {ex.GetType().Name}: {ex.Message}");
+        }
+
+        var scheduler = _scheduler = JobScheduler.Load(Name, stored, _time, _options);
+
+        // Executors cannot have renewed with this activation yet: every attempt in flight gets one lease period to
+        // report or renew before it counts as lost.
+        scheduler.RenewAll(_time.GetUtcNow(), _options.LeaseDuration);
+        if (_store.RecordExists)
+        {
+            LogActivated(_logger, Name, scheduler.PendingCount, scheduler.InFlightCount, scheduler.NeedsReminder);
+        }
+
+        if (scheduler.Problem is { } problem)
+        {
+            LogStoredProblem(_logger, problem);
+        }
+
+        // Due times that passed while the job was not active are handled now (misfire policy for recurring ticks).
+        await PumpAsync();
     }
 
     // Accepts that arrive together share one pump: one dispatch per executor and one write for all of them. The pump
@@ -336,87 +406,83 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     /// <summary>
     /// Takes what is due under the cap, hands the runs to executors (one call per executor), makes them and whatever
-    /// just changed durable in one group-committed write, and re-arms the timer.
+    /// just changed durable in one group-committed write, and re-arms the alarm.
     /// </summary>
     private async Task PumpAsync(List<JobExecution>? finished = null, bool mustSave = false)
     {
+        var scheduler = _scheduler!;
         var now = _time.GetUtcNow();
         finished ??= [];
-        var due = _scheduler.TakeDue(now, finished);
-        Dictionary<string, List<PendingRun>>? batches = null;
+        var due = scheduler.TakeDue(now, finished);
+        var batches = new List<(string Executor, List<InFlightRun> Runs)>();
         if (due.Count > 0)
         {
-            batches = [];
-            var silos = ActiveSilos();
-            var load = _state.State.InFlight.Values.GroupBy(f => f.Executor).ToDictionary(g => g.Key, g => g.Count());
-            foreach (var run in due)
+            foreach (var (executor, runs) in _roster.Assign(due, scheduler.InFlightByExecutor()))
             {
-                var executor = PickExecutor(silos, load);
-                _scheduler.Dispatched(run, executor, now, _options.LeaseDuration);
-                if (!batches.TryGetValue(executor, out var batch))
-                {
-                    batches[executor] = batch = [];
-                }
-
-                batch.Add(run);
+                batches.Add((executor, runs.ConvertAll(run => scheduler.Dispatched(run, executor, now, _options.LeaseDuration))));
             }
         }
 
-        Complete(finished);
+        _waiters.Complete(finished);
 
         // Runs go out while the write is under way: a tick is not late by a storage round trip. If this silo dies
         // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
         // an executor still running the same attempt does not start it twice, and the history records one).
         // Nobody waits for an executor to take its runs: an executor on a silo that just died may not answer before
-        // the response timeout. A failed hand-over puts its runs back (see SendAsync).
-        foreach (var (executor, runs) in batches ?? [])
+        // the response timeout. A failed hand-over puts its runs back.
+        foreach (var (executor, runs) in batches)
         {
-            _ = SendAsync(executor, runs);
+            _ = HandOverAsync(executor, runs);
         }
 
         // Armed before the write, so the next due time is not held up by it.
-        Arm();
+        Rearm(scheduler);
         if (mustSave)
         {
-            await SaveAsync();
+            await CommitAsync();
         }
-        else if (batches is not null || finished.Count > 0)
+        else if (batches.Count > 0 || finished.Count > 0)
         {
             // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
-            // and attempt. They share a write with whatever follows within WriteDelay. Failures are logged and retried
-            // by the write itself.
-            SaveSoon();
+            // and attempt. They share a write with whatever follows within WriteDelay.
+            _commit.CommitSoon();
         }
 
-        UpdateReminder();
+        _reminder.Set(scheduler.NeedsReminder);
     }
 
-    private async Task SendAsync(string executor, List<PendingRun> runs)
+    private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), keepAlive: scheduler.NeedsReminder);
+
+    private async Task HandOverAsync(string executor, List<InFlightRun> runs)
     {
-        var job = _scheduler.Definition.Job;
-        var orders = runs.Select(run => new ExecutionOrder
+        var scheduler = _scheduler!;
+        var job = scheduler.Definition.Job;
+        var orders = runs.ConvertAll(inFlight => new ExecutionOrder
         {
             JobName = Name,
-            Job = job with { Args = run.Args ?? job.Args, TraceParent = run.TraceParent, TraceState = run.TraceState },
-            ExecutionId = run.ExecutionId,
-            Attempt = run.Attempt,
-            ScheduledAt = run.DueAt,
-        }).ToList();
+            Job = job with { Args = inFlight.Run.Args ?? job.Args, TraceParent = inFlight.Run.TraceParent, TraceState = inFlight.Run.TraceState },
+            ExecutionId = inFlight.Run.ExecutionId,
+            Attempt = inFlight.Run.Attempt,
+            ScheduledAt = inFlight.Run.DueAt,
+            Lease = inFlight.Lease,
+        });
         try
         {
-            await Executor(executor).ExecuteAsync(orders);
+            await _roster.Executor(executor).ExecuteAsync(orders);
         }
         catch (Exception ex)
         {
             // The executor's silo is going away: the runs go back to pending and are dispatched again.
             LogDispatchFailed(_logger, ex, Name, runs.Count, executor);
-            foreach (var run in runs)
+            var finished = new List<JobExecution>();
+            foreach (var inFlight in runs)
             {
-                _scheduler.Undispatched(run);
+                scheduler.Undispatched(inFlight.Run, finished);
             }
 
-            SaveSoon();
-            Arm();
+            _waiters.Complete(finished);
+            _commit.CommitSoon();
+            Rearm(scheduler);
         }
     }
 
@@ -426,7 +492,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         {
             try
             {
-                await Executor(r.Executor).CancelAsync(r.Run.ExecutionId);
+                await _roster.Executor(r.Executor).CancelAsync(r.Run.ExecutionId);
             }
             catch (Exception ex)
             {
@@ -435,114 +501,13 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }));
     }
 
-    // Made once per silo: a grain reference costs more to make than a dispatch.
-    private IJobExecutorGrain Executor(string silo)
+    private async Task PumpInBackgroundAsync()
     {
-        if (!_executors.TryGetValue(silo, out var executor))
+        if (_scheduler is null || _conflicted)
         {
-            _executors[silo] = executor = GrainFactory.GetGrain<IJobExecutorGrain>(silo);
-        }
-
-        return executor;
-    }
-
-    private List<string> ActiveSilos()
-    {
-        var snapshot = _membership.CurrentSnapshot;
-        if (_silos is null || _silosVersion != snapshot.Version)
-        {
-            _silos = snapshot.Members.Values
-                .Where(m => m.Status == SiloStatus.Active)
-                .Select(m => m.SiloAddress.ToParsableString())
-                .Order(StringComparer.Ordinal)
-                .ToList();
-            _silosVersion = snapshot.Version;
-            foreach (var gone in _executors.Keys.Except(_silos).ToList())
-            {
-                _executors.Remove(gone);
-            }
-        }
-
-        return _silos.Count > 0 ? _silos : [_engine.SiloName];
-    }
-
-    // The live silo with the fewest of this job's executions, ties broken round-robin.
-    private string PickExecutor(List<string> silos, Dictionary<string, int> load)
-    {
-        var best = -1;
-        var bestLoad = int.MaxValue;
-        for (var i = 0; i < silos.Count; i++)
-        {
-            var candidate = (_nextExecutor + i) % silos.Count;
-            var count = load.GetValueOrDefault(silos[candidate]);
-            if (count < bestLoad)
-            {
-                best = candidate;
-                bestLoad = count;
-            }
-        }
-
-        _nextExecutor = (best + 1) % silos.Count;
-        load[silos[best]] = bestLoad + 1;
-        return silos[best];
-    }
-
-    // The grain timer covers the long wait and fires a little early; the last stretch is a precise wake-up, since
-    // grain timers are only as exact as the system's coarse tick (several milliseconds).
-    private void Arm()
-    {
-        var now = _time.GetUtcNow();
-        var next = _scheduler.NextWakeUp(now);
-        if (next is { } at && at > now && at - now <= PreciseWakeUps.Window)
-        {
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            if (_preciseAt != at)
-            {
-                _preciseAt = at;
-                _ = WakeUpAtAsync(at, ++_wakeUp);
-            }
-
             return;
         }
 
-        _preciseAt = null;
-        _wakeUp++;
-        var due = next is null ? Timeout.InfiniteTimeSpan : next.Value <= now ? TimeSpan.Zero : next.Value - now - (PreciseWakeUps.Window / 2);
-        _timer?.Change(due, Timeout.InfiniteTimeSpan);
-    }
-
-    private async Task WakeUpAtAsync(DateTimeOffset at, long wakeUp)
-    {
-        await _wakeUps.WaitUntilAsync(at);
-        if (wakeUp == _wakeUp)
-        {
-            _preciseAt = null;
-            await PumpInBackgroundAsync();
-        }
-    }
-
-    // The timer keeps the activation alive only while something is scheduled, so idle jobs can be collected.
-    private void SetTimer(bool keepAlive)
-    {
-        _timer?.Dispose();
-        _timerKeepsAlive = keepAlive;
-        _timer = this.RegisterGrainTimer(
-            static (grain, _) => grain.OnTimer(),
-            this,
-            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = keepAlive });
-        Arm();
-    }
-
-    // A timer callback never overlaps the previous one: returning at once lets the next due time fire while this
-    // pump's write is still under way.
-    private Task OnTimer()
-    {
-        _ = PumpInBackgroundAsync();
-        return Task.CompletedTask;
-    }
-
-    private async Task PumpInBackgroundAsync()
-    {
         try
         {
             await PumpAsync();
@@ -550,259 +515,66 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         catch (Exception ex)
         {
             LogPumpFailed(_logger, ex, Name);
-            Arm();
+            Rearm(_scheduler);
         }
     }
 
-    // The reminder is only how a job comes back after its silo dies, and silos also wake every job when a silo starts
-    // or dies: so it is brought up to date beside the pump, not in its way. The reminder service can be slow to answer
-    // while the silo owning this job's share of reminders is being declared dead, and a job must answer meanwhile.
-    private void UpdateReminder()
-    {
-        var needed = _scheduler.NeedsReminder;
-        if (needed != _timerKeepsAlive)
-        {
-            SetTimer(needed);
-        }
-
-        if (!_reminderUpdate.IsCompleted)
-        {
-            _reminderStale = true;
-            return;
-        }
-
-        if (needed != _reminderRegistered)
-        {
-            _reminderUpdate = UpdateReminderAsync();
-        }
-    }
-
-    private async Task UpdateReminderAsync()
+    private async Task CommitAsync()
     {
         try
         {
-            do
-            {
-                _reminderStale = false;
-                var needed = _scheduler.NeedsReminder;
-                if (needed == _reminderRegistered)
-                {
-                    continue;
-                }
-
-                if (needed)
-                {
-                    await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
-                }
-                else if (await this.GetReminder(ReminderName) is { } reminder)
-                {
-                    await this.UnregisterReminder(reminder);
-                }
-
-                _reminderRegistered = needed;
-            }
-            while (_reminderStale);
+            await _commit.CommitAsync();
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not InconsistentStateException)
         {
-            // Tried again at the next pump.
-            _reminderRegistered = null;
-            LogReminderFailed(_logger, ex, Name);
+            // The cause stays in the silo's log: a database's own exception may not cross to the caller.
+            throw new JobStorageException($"Job '{Name}' could not write its state ({ex.GetType().Name}: {ex.Message}); it keeps trying. The call was not acknowledged.");
         }
     }
 
-    private void Complete(List<JobExecution> finished)
+    private async Task WriteAsync()
     {
-        foreach (var execution in finished)
-        {
-            if (_waiters.Remove(execution.ExecutionId, out var waiters))
-            {
-                foreach (var waiter in waiters)
-                {
-                    waiter.TrySetResult(execution);
-                }
-            }
-        }
-    }
-
-    // Group commit: while a write is under way, later changes share the next write. A change someone waits on (an
-    // accept, a definition) starts the next write as soon as the current one is done; other changes wait up to
-    // WriteDelay for company.
-    private Task SaveAsync(bool soon = false)
-    {
-        var round = _nextWrite ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _urgentWrite |= !soon;
-        if (!_writing)
-        {
-            if (_urgentWrite || _options.WriteDelay <= TimeSpan.Zero)
-            {
-                StartWriting();
-            }
-            else if (!_writeSoonArmed)
-            {
-                _writeSoonArmed = true;
-                _writeSoon.Change(_options.WriteDelay, Timeout.InfiniteTimeSpan);
-            }
-        }
-
-        return round.Task;
-    }
-
-    // A write nobody waits on; a failure is logged and retried by the write itself.
-    private void SaveSoon() =>
-        _ = SaveAsync(soon: true).ContinueWith(
-            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Current);
-
-    private Task OnWriteSoon()
-    {
-        _writeSoonArmed = false;
-        if (!_writing && _nextWrite is not null)
-        {
-            StartWriting();
-        }
-
-        return Task.CompletedTask;
-    }
-
-    private void StartWriting()
-    {
-        if (_writeSoonArmed)
-        {
-            _writeSoonArmed = false;
-            _writeSoon.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
-
-        _ = WriteRoundsAsync();
-    }
-
-    private async Task WriteRoundsAsync()
-    {
-        _writing = true;
-        while (_nextWrite is { } round)
-        {
-            _nextWrite = null;
-            _urgentWrite = false;
-            var dirty = _scheduler.Ready.TakeDirty();
-            var dropped = _scheduler.Ready.TakeDropped();
-            var dirtyHistory = _scheduler.History.TakeDirty();
-            var droppedHistory = _scheduler.History.TakeDropped();
-            try
-            {
-                // Segments first, then the main state that points at them, then the segments it no longer needs.
-                await Task.WhenAll(
-                    dirty.Select(segment => WriteSegmentAsync(_readySegments, ReadySegmentName(segment.Number), new ReadySegment { Runs = segment.Runs }))
-                        .Concat(dirtyHistory.Select(segment => WriteSegmentAsync(_historySegments, HistorySegmentName(segment.Number), new HistorySegment { Records = segment.Records }))));
-                await _state.WriteStateAsync();
-                await Task.WhenAll(
-                    dropped.Select(number => ClearSegmentAsync(_readySegments, ReadySegmentName(number)))
-                        .Concat(droppedHistory.Select(number => ClearSegmentAsync(_historySegments, HistorySegmentName(number)))));
-                round.TrySetResult();
-            }
-            catch (Exception ex)
-            {
-                LogWriteFailed(_logger, ex, Name);
-                _scheduler.Ready.MarkDirty(dirty.Select(d => d.Number));
-                _scheduler.History.MarkDirty(dirtyHistory.Select(d => d.Number));
-                _scheduler.Ready.ReturnDropped(dropped);
-                _scheduler.History.ReturnDropped(droppedHistory);
-                round.TrySetException(ex);
-                if (ex is Orleans.Storage.InconsistentStateException)
-                {
-                    // Another activation wrote meanwhile: start over from storage.
-                    DeactivateOnIdle();
-                }
-                else
-                {
-                    RetrySaveLater();
-                }
-            }
-
-            if (_nextWrite is not null && !_urgentWrite && _options.WriteDelay > TimeSpan.Zero)
-            {
-                // Only changes nobody waits on: let them gather.
-                _writing = false;
-                _ = SaveAsync(soon: true);
-                return;
-            }
-        }
-
-        _writing = false;
-    }
-
-    // Storage is unreachable: the changes stay in memory and are written again shortly, also if nothing else changes.
-    private void RetrySaveLater() =>
-        _saveRetry ??= this.RegisterGrainTimer(
-            static (grain, _) => grain.RetrySaveAsync(),
-            this,
-            new GrainTimerCreationOptions { DueTime = s_saveRetryDelay, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = true });
-
-    private async Task RetrySaveAsync()
-    {
-        _saveRetry?.Dispose();
-        _saveRetry = null;
+        var scheduler = _scheduler!;
+        var changes = scheduler.TakeChanges();
         try
         {
-            await SaveAsync();
+            await _store.WriteAsync(changes);
         }
-        catch (Exception)
+        catch
         {
-            // Logged by the write, which also arranged the next try.
+            scheduler.NotWritten(changes);
+            throw;
         }
     }
 
-    private static string ReadySegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-ready-{number}");
-
-    private static string HistorySegmentName(long number) => string.Create(CultureInfo.InvariantCulture, $"job-history-{number}");
-
-    private async Task WriteSegmentAsync<T>(Dictionary<string, GrainState<T>> stored, string name, T value)
+    private bool OnWriteFailed(Exception error)
     {
-        if (!stored.TryGetValue(name, out var segment))
+        LogWriteFailed(_logger, error, Name);
+        if (error is InconsistentStateException)
         {
-            stored[name] = segment = new GrainState<T>(value);
+            // Another activation wrote meanwhile: this one stops answering and starts over from storage.
+            _conflicted = true;
+            _alarm.Stop();
+            DeactivateOnIdle();
+            return false;
         }
 
-        segment.State = value;
-        await _storage.WriteStateAsync(name, GrainContext.GrainId, segment);
+        return true;
     }
 
-    private async Task ClearSegmentAsync<T>(Dictionary<string, GrainState<T>> stored, string name)
+    // Grain timers for the plain classes: callbacks run on this activation, interleaved with its calls.
+    private sealed class GrainTimers(ConcurrentJobGrain grain) : IJobTimers
     {
-        // Forgotten only once cleared: a failed clear is tried again with the next write.
-        if (stored.TryGetValue(name, out var segment))
+        public IJobTimer Create(Func<Task> callback, bool keepAlive) => new Timer(grain.RegisterGrainTimer(
+            static (callback, _) => callback(),
+            callback,
+            new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true, KeepAlive = keepAlive }));
+
+        private sealed class Timer(IGrainTimer timer) : IJobTimer
         {
-            if (segment.RecordExists)
-            {
-                await _storage.ClearStateAsync(name, GrainContext.GrainId, segment);
-            }
+            public void Change(TimeSpan dueTime) => timer.Change(dueTime, Timeout.InfiniteTimeSpan);
 
-            stored.Remove(name);
+            public void Dispose() => timer.Dispose();
         }
-    }
-
-    // Segments from the stored head through the stored tail, and any written after it whose tail update was lost.
-    private async Task<List<(long Number, List<TItem> Items)>> ReadSegmentsAsync<TSegment, TItem>(
-        Dictionary<string, GrainState<TSegment>> stored, Func<long, string> name, long head, long tail, Func<TSegment, List<TItem>> items)
-        where TSegment : new()
-    {
-        var found = new List<(long, List<TItem>)>();
-        for (var number = head; ; number++)
-        {
-            var segment = new GrainState<TSegment>(new TSegment());
-            await _storage.ReadStateAsync(name(number), GrainContext.GrainId, segment);
-            if (!segment.RecordExists)
-            {
-                if (number > tail)
-                {
-                    break;
-                }
-
-                continue;
-            }
-
-            stored[name(number)] = segment;
-            found.Add((number, segment.State is { } value ? items(value) : []));
-        }
-
-        return found;
     }
 }

@@ -9,9 +9,38 @@ internal sealed class JobCatalogGrain(
 {
     private const int WriteAttempts = 5;
 
-    public async Task AddAsync(string name)
+    // A write failed: what is in memory may not be what storage holds.
+    private bool _stale;
+
+    public Task AddAsync(string name)
     {
-        for (var attempt = 1; state.State.Names.Add(name); attempt++)
+        if (JobLimits.NameProblem(name) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(name));
+        }
+
+        return ChangeAsync(names => names.Add(name));
+    }
+
+    public Task RemoveAsync(string name) => ChangeAsync(names => names.Remove(name));
+
+    public async Task<IReadOnlyList<string>> ListAsync()
+    {
+        // Names another activation may have added: read them before answering.
+        await state.ReadStateAsync();
+        return state.State.Names.ToList();
+    }
+
+    // Applies a change and writes it, if it changed anything.
+    private async Task ChangeAsync(Func<SortedSet<string>, bool> change)
+    {
+        if (_stale)
+        {
+            await state.ReadStateAsync();
+            _stale = false;
+        }
+
+        for (var attempt = 1; change(state.State.Names); attempt++)
         {
             try
             {
@@ -21,17 +50,16 @@ internal sealed class JobCatalogGrain(
             catch (InconsistentStateException) when (attempt < WriteAttempts)
             {
                 // Another activation of the catalog wrote meanwhile (possible for a moment while silos join or
-                // leave): take its names and add this one to them.
+                // leave): take its names and apply the change to them.
                 await state.ReadStateAsync();
             }
+            catch (Exception)
+            {
+                // Not written: the next change reads storage first, so this one is not taken as done.
+                _stale = true;
+                throw;
+            }
         }
-    }
-
-    public async Task<IReadOnlyList<string>> ListAsync()
-    {
-        // Names another activation may have added: read them before answering.
-        await state.ReadStateAsync();
-        return state.State.Names.ToList();
     }
 }
 

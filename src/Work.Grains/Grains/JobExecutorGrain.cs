@@ -129,17 +129,17 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         _unreported[key] = order;
         _running.TryRemove(key, out _);
         running.Cancellation.Dispose();
-        QueueReport(order.JobName, execution);
+        QueueReport(order.JobName, new ExecutionReport(execution, order.Lease));
     }
 
     // Reports to one job go one batch at a time: what finishes while a batch is on its way goes in the next.
-    private void QueueReport(string jobName, JobExecution execution)
+    private void QueueReport(string jobName, ExecutionReport report)
     {
-        var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IConcurrentJobGrain>(name)), _grains);
+        var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
         bool flush;
         lock (queue.Lock)
         {
-            queue.Buffer.Add(execution);
+            queue.Buffer.Add(report);
             flush = !queue.Flushing;
             queue.Flushing = true;
         }
@@ -154,7 +154,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     {
         while (true)
         {
-            List<JobExecution> batch;
+            List<ExecutionReport> batch;
             lock (queue.Lock)
             {
                 if (queue.Buffer.Count == 0)
@@ -174,7 +174,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     // Retried with backoff for two lease periods: longer than a job stays unreachable while the cluster declares a
     // silo dead, and meanwhile the lease is renewed. A report given up on leaves the attempt to its lease: it is
     // recorded as lost and runs again (an identifiable duplicate).
-    private async Task ReportAsync(IConcurrentJobGrain job, string jobName, List<JobExecution> executions)
+    private async Task ReportAsync(IJobReportGrain job, string jobName, List<ExecutionReport> reports)
     {
         var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
         try
@@ -183,26 +183,26 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             {
                 try
                 {
-                    await job.ReportAsync(executions);
+                    await job.ReportAsync(reports);
                     return;
                 }
                 catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
                 {
-                    LogReportRetry(_logger, ex, executions.Count, jobName);
+                    LogReportRetry(_logger, ex, reports.Count, jobName);
                     await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
                 }
                 catch (Exception ex)
                 {
-                    LogReportFailed(_logger, ex, executions.Count, jobName);
+                    LogReportFailed(_logger, ex, reports.Count, jobName);
                     return;
                 }
             }
         }
         finally
         {
-            foreach (var execution in executions)
+            foreach (var report in reports)
             {
-                _unreported.TryRemove(Key(execution.ExecutionId, execution.Attempt), out _);
+                _unreported.TryRemove(Key(report.Execution.ExecutionId, report.Execution.Attempt), out _);
             }
         }
     }
@@ -214,7 +214,8 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         {
             try
             {
-                await _grains.GetGrain<IConcurrentJobGrain>(group.Key).RenewLeasesAsync(group.Select(o => o.ExecutionId).Distinct().ToList());
+                await _grains.GetGrain<IJobReportGrain>(group.Key).RenewAsync(
+                    group.DistinctBy(o => (o.ExecutionId, o.Attempt)).Select(o => new ExecutionLease(o.ExecutionId, o.Attempt, o.Lease)).ToList());
             }
             catch (Exception ex)
             {
@@ -226,13 +227,13 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
 
     // One per job: a grain reference costs more to make than a report to send.
-    private sealed class ReportQueue(IConcurrentJobGrain job)
+    private sealed class ReportQueue(IJobReportGrain job)
     {
-        public IConcurrentJobGrain Job { get; } = job;
+        public IJobReportGrain Job { get; } = job;
 
         public Lock Lock { get; } = new();
 
-        public List<JobExecution> Buffer { get; set; } = [];
+        public List<ExecutionReport> Buffer { get; set; } = [];
 
         public bool Flushing { get; set; }
     }

@@ -32,6 +32,18 @@ public sealed class WorkClusterOptions
     /// <summary>How many times an execution whose executor was lost is run again beyond its retry policy; 2 by default.</summary>
     public int LostRedeliveries { get; set; } = 2;
 
+    /// <summary>
+    /// The shortest recurring interval a job may have; 10 ms by default. Shorter ones are refused when defined or set,
+    /// since a job that ticks faster than its writes and dispatches can keep up does nothing useful.
+    /// </summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// The most executions one job may have accepted and not yet dispatched (due now or later); 1,000,000 by default.
+    /// At the limit a perform is refused and nothing is accepted; nothing already accepted is dropped.
+    /// </summary>
+    public int MaxPendingPerJob { get; set; } = 1_000_000;
+
     /// <summary>Every problem with the options, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -56,9 +68,29 @@ public sealed class WorkClusterOptions
             failures.Add($"{SectionName}:{nameof(WriteDelay)} must be zero or more and below {nameof(LeaseRenewPeriod)} ({LeaseRenewPeriod}); it is {WriteDelay}.");
         }
 
-        if (LostRedeliveries < 0)
+        if (LostRedeliveries < 0 || LostRedeliveries > JobLimits.MaxAttempts)
         {
-            failures.Add($"{SectionName}:{nameof(LostRedeliveries)} must not be negative; it is {LostRedeliveries}.");
+            failures.Add($"{SectionName}:{nameof(LostRedeliveries)} must be between 0 and {JobLimits.MaxAttempts}; it is {LostRedeliveries}.");
+        }
+
+        if (MinInterval <= TimeSpan.Zero || MinInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{SectionName}:{nameof(MinInterval)} must be positive and at most one hour; it is {MinInterval}.");
+        }
+
+        if (MaxPendingPerJob < 1)
+        {
+            failures.Add($"{SectionName}:{nameof(MaxPendingPerJob)} must be at least 1; it is {MaxPendingPerJob}.");
+        }
+
+        if (LeaseDuration > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{SectionName}:{nameof(LeaseDuration)} must be at most one day; it is {LeaseDuration}.");
+        }
+
+        if (ReminderPeriod > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{SectionName}:{nameof(ReminderPeriod)} must be at most one day; it is {ReminderPeriod}.");
         }
 
         return failures;

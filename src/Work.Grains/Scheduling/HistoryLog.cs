@@ -42,16 +42,13 @@ internal sealed class HistoryLog
     }
 
     /// <summary>
-    /// Rebuilds the log from stored segments, as far as the main state knows of them: records written to a segment
-    /// whose main state write did not land (the silo died in between) were never committed, and their executions are
-    /// still in flight in the main state. Records kept in the main state by earlier versions are moved to the end of
-    /// the log, to be written as segments.
+    /// Rebuilds the log from stored segments, oldest first (the store leaves out records the main state does not know
+    /// of); new segments are numbered from <paramref name="nextNumber"/>. Records kept in the main state by earlier
+    /// versions are moved to the end of the log, to be written as segments.
     /// </summary>
-    public void Load(IEnumerable<(long Number, List<JobExecution> Records)> segments)
+    public void Load(IEnumerable<(long Number, List<JobExecution> Records)> segments, long nextNumber)
     {
-        _segments.Load(segments
-            .Where(s => s.Number >= _state.HistoryHead && s.Number <= _state.HistoryTail)
-            .Select(s => s.Number == _state.HistoryTail && s.Records.Count > _state.HistoryTailCount ? (s.Number, s.Records[.._state.HistoryTailCount]) : s));
+        _segments.Load(segments, nextNumber);
         Count = 0;
         if (_segments.Count > 0)
         {
@@ -77,21 +74,29 @@ internal sealed class HistoryLog
     {
         if (_segments.NeedsNewTail)
         {
-            var number = _state.HistoryTail + 1;
-            if (_segments.Count == 0)
+            var segment = _segments.Open();
+            if (_segments.Count == 1)
             {
-                _state.HistoryHead = number;
+                _state.HistoryHead = segment.Number;
                 _state.HistoryHeadOffset = 0;
             }
 
-            _segments.Open(number);
-            _state.HistoryTail = number;
+            _state.HistoryTail = segment.Number;
         }
 
         _segments.AddToTail(execution);
         _state.HistoryTailCount = _segments.Tail.Items.Count;
         Count++;
         Trim(Math.Max(0, limit));
+    }
+
+    /// <summary>Forgets every record.</summary>
+    public void Clear()
+    {
+        _segments.DropAll();
+        _state.HistoryHead = _state.HistoryTail + 1;
+        _state.HistoryHeadOffset = 0;
+        Count = 0;
     }
 
     /// <summary>The newest <paramref name="count"/> records, newest first.</summary>
@@ -131,7 +136,10 @@ internal sealed class HistoryLog
     }
 
     /// <summary>The segments changed since the last call, as copies to write.</summary>
-    public List<(long Number, List<JobExecution> Records)> TakeDirty() => _segments.TakeDirty();
+    public List<SegmentWrite<JobExecution>> TakeDirty() => _segments.TakeDirty();
+
+    /// <summary>The number the next new segment gets.</summary>
+    public long NextSegment => _segments.NextNumber;
 
     /// <summary>Marks segments dirty again after a failed write.</summary>
     public void MarkDirty(IEnumerable<long> numbers) => _segments.MarkDirty(numbers);
@@ -149,9 +157,9 @@ internal sealed class HistoryLog
             _state.HistoryHeadOffset++;
             Count--;
             var head = _segments.Head;
-            if (_state.HistoryHeadOffset >= head.Items.Count && (_segments.Count > 1 || head.Items.Count >= SegmentSize))
+            if (_state.HistoryHeadOffset >= head.Items.Count && (_segments.Count > 1 || _segments.NeedsNewTail))
             {
-                // A trimmed head segment goes, unless it is the newest with room left, which later records still fill.
+                // A trimmed head segment goes, unless it is this activation's newest with room left, which later records still fill.
                 _segments.DropHead();
                 _state.HistoryHeadOffset = 0;
                 _state.HistoryHead = _segments.Count > 0 ? _segments.Head.Number : _state.HistoryTail + 1;
@@ -167,4 +175,12 @@ public sealed class HistorySegment
     /// <summary>The records, oldest first.</summary>
     [Id(0)]
     public List<JobExecution> Records { get; set; } = [];
+
+    /// <summary>The number of the segment before this one; null for the one numbered just below (as earlier versions wrote).</summary>
+    [Id(1)]
+    public long? Previous { get; set; }
+
+    /// <summary>How many items of the segment before belong to the log; null for all of them.</summary>
+    [Id(2)]
+    public int? PreviousCount { get; set; }
 }

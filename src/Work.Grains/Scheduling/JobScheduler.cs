@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using Work.Hosting;
 using Work.Pipeline;
 
 namespace Work.Scheduling;
@@ -5,9 +7,10 @@ namespace Work.Scheduling;
 /// <summary>
 /// The scheduling rules of one cluster job, on plain state and an injected clock, so tests can drive them without a
 /// cluster: what is due, what may run under the cluster-wide cap and the ramp, what a report or an expired lease
-/// means, retries, misfires and cancellation. The job grain persists the state and does the calls.
+/// means, retries, misfires, cancellation, and which inputs are refused. It owns the job's state: the grain persists
+/// what <see cref="TakeChanges"/> gives it and does the calls.
 /// </summary>
-internal sealed class JobScheduler
+internal sealed partial class JobScheduler
 {
     /// <summary>The error type of an attempt whose executor went away without reporting.</summary>
     public const string LeaseExpired = "Work.LeaseExpired";
@@ -15,33 +18,48 @@ internal sealed class JobScheduler
     /// <summary>The error type of an execution cancelled before it ran.</summary>
     public const string CancelledBeforeRun = "Work.Cancelled";
 
+    private static readonly TimeSpan s_misfireThreshold = TimeSpan.FromSeconds(1);
+
     private readonly TimeProvider _time;
     private readonly Func<double> _random;
-    private readonly TimeSpan _misfireThreshold;
-    private readonly int _lostRedeliveries;
+    private readonly Func<long> _leases;
+    private readonly WorkClusterOptions _options;
 
     public JobScheduler(
         string name,
         JobState state,
         TimeProvider time,
+        WorkClusterOptions? options = null,
         Func<double>? random = null,
-        TimeSpan? misfireThreshold = null,
-        int lostRedeliveries = 2,
+        Func<long>? leases = null,
         ReadyQueue? ready = null,
         HistoryLog? history = null)
     {
-        _lostRedeliveries = lostRedeliveries;
-        Ready = ready ?? new ReadyQueue(state);
-        History = history ?? new HistoryLog(state);
         Name = name;
         State = state;
         _time = time;
+        _options = options ?? new WorkClusterOptions();
         _random = random ?? Random.Shared.NextDouble;
-        _misfireThreshold = misfireThreshold ?? TimeSpan.FromSeconds(1);
+        _leases = leases ?? NewLeaseSource();
+        Ready = ready ?? new ReadyQueue(state);
+        History = history ?? new HistoryLog(state);
+        Problem = StoredProblem();
+    }
+
+    /// <summary>A scheduler over what a job's storage held.</summary>
+    public static JobScheduler Load(
+        string name, StoredJob stored, TimeProvider time, WorkClusterOptions options, Func<double>? random = null, Func<long>? leases = null)
+    {
+        var ready = new ReadyQueue(stored.State);
+        ready.Load(stored.Ready, stored.NextReadySegment);
+        var history = new HistoryLog(stored.State);
+        history.Load(stored.History, stored.NextHistorySegment);
+        return new JobScheduler(name, stored.State, time, options, random, leases, ready, history);
     }
 
     public string Name { get; }
 
+    /// <summary>The state; tests read it, the grain does not.</summary>
     public JobState State { get; }
 
     /// <summary>Runs accepted to run now, waiting for a free worker.</summary>
@@ -50,22 +68,45 @@ internal sealed class JobScheduler
     /// <summary>Finished attempts, oldest first, at most the definition's HistoryLimit.</summary>
     public HistoryLog History { get; }
 
+    /// <summary>
+    /// Why the job cannot run as stored, or null: its definition breaks today's limits. Such a job answers, takes
+    /// reports and can be defined again, stopped or deleted, but runs nothing new.
+    /// </summary>
+    public string? Problem { get; private set; }
+
     /// <summary>Executions accepted and not yet dispatched.</summary>
     public int PendingCount => State.Pending.Count + Ready.Count;
+
+    /// <summary>Attempts handed to executors and not yet reported.</summary>
+    public int InFlightCount => State.InFlight.Count;
+
+    /// <summary>Whether the job has a definition.</summary>
+    public bool IsDefined => State.Definition is not null;
+
+    /// <summary>True when a reminder should keep the job alive: something is scheduled or running.</summary>
+    public bool NeedsReminder => State.Recurring is not null || PendingCount > 0 || State.InFlight.Count > 0;
 
     public JobDefinition Definition =>
         State.Definition ?? throw new InvalidOperationException($"Job '{Name}' is not defined: define it before starting or performing it.");
 
-    public void Define(JobDefinition definition)
+    /// <summary>Checks a definition against the rules and this silo's limits.</summary>
+    /// <exception cref="ArgumentException">It breaks them; the message names every problem.</exception>
+    public void CheckDefinition(JobDefinition definition)
     {
-        var failures = definition.Validate();
+        ArgumentNullException.ThrowIfNull(definition);
+        var failures = Problems(definition);
         if (failures.Count > 0)
         {
             throw new ArgumentException($"Job '{Name}' cannot be defined: {string.Join(" ", failures)}", nameof(definition));
         }
+    }
 
-        var everyChanged = State.Definition?.Every != definition.Every;
+    public void Define(JobDefinition definition)
+    {
+        CheckDefinition(definition);
+        var everyChanged = State.Definition?.Every != definition.Every || State.Recurring?.Schedule != definition.Every;
         State.Definition = definition;
+        Problem = null;
         if (State.Started && everyChanged)
         {
             State.Recurring = NewRecurring(definition.Every, _time.GetUtcNow());
@@ -75,6 +116,7 @@ internal sealed class JobScheduler
     public void Start()
     {
         var definition = Definition;
+        EnsureUsable();
         if (State.Started)
         {
             return;
@@ -95,13 +137,36 @@ internal sealed class JobScheduler
         return MarkCancelled(null);
     }
 
+    /// <summary>
+    /// Deletes the job: what is pending is finished as cancelled (in <paramref name="cancelled"/>), the definition,
+    /// schedules, counters and history go, and the segments are dropped. Returns the attempts in flight, whose
+    /// executors should be told to cancel; their reports will be ignored.
+    /// </summary>
+    public IReadOnlyList<InFlightRun> Delete(List<JobExecution> cancelled)
+    {
+        var running = Stop(cancelled);
+        State.InFlight.Clear();
+        State.Definition = null;
+        State.StartedAt = default;
+        State.Finished = 0;
+        State.SkippedTicks = 0;
+        State.Lost = 0;
+        State.History = [];
+        History.Clear();
+        Problem = null;
+        return running;
+    }
+
     public void SetEvery(EverySchedule every)
     {
-        if (every.Interval <= TimeSpan.Zero)
+        ArgumentNullException.ThrowIfNull(every);
+        _ = Definition;
+        if (JobLimits.IntervalProblem(every.Interval, _options.MinInterval) is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(every), every.Interval, $"Job '{Name}' needs a positive interval to perform every interval.");
+            throw new ArgumentOutOfRangeException(nameof(every), every.Interval, $"Job '{Name}' cannot perform every interval: {problem}");
         }
 
+        EnsureUsable();
         State.Definition = Definition with { Every = every };
         if (State.Started)
         {
@@ -109,25 +174,52 @@ internal sealed class JobScheduler
         }
     }
 
+    /// <summary>
+    /// Checks that <paramref name="count"/> more executions can be accepted: the job is defined, started and usable,
+    /// and has room under <see cref="WorkClusterOptions.MaxPendingPerJob"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">They cannot; nothing was accepted.</exception>
+    public void EnsureCanAccept(int count)
+    {
+        EnsureStarted();
+        if (PendingCount + count > _options.MaxPendingPerJob)
+        {
+            throw new InvalidOperationException(
+                $"Job '{Name}' has {PendingCount} executions waiting to run, and takes at most {_options.MaxPendingPerJob} " +
+                $"(Work:Cluster:MaxPendingPerJob); {count} more were not accepted. Try again once some have run.");
+        }
+    }
+
+    /// <summary>Why a perform of <paramref name="request"/> cannot be accepted now, or null when it can.</summary>
+    public string? RequestProblem(PerformRequest request) => request.Problem(_time.GetUtcNow());
+
     /// <summary>Accepts one execution due at <paramref name="due"/>.</summary>
+    /// <exception cref="ArgumentException">The due time is beyond the horizon or the args are too large.</exception>
+    /// <exception cref="InvalidOperationException">The job cannot accept it (see <see cref="EnsureCanAccept"/>).</exception>
     public PendingRun Accept(DateTimeOffset due, JobArgs? args, string? traceParent, string? traceState)
     {
         var definition = Definition;
-        EnsureStarted();
+        var now = _time.GetUtcNow();
+        if (JobLimits.DueTimeProblem(due, now) is { } timeProblem)
+        {
+            throw new ArgumentException(timeProblem, nameof(due));
+        }
+
         if (JobDefinition.ArgsSizeProblem(args) is { } problem)
         {
             throw new ArgumentException(problem, nameof(args));
         }
 
+        EnsureCanAccept(1);
         var run = new PendingRun
         {
-            ExecutionId = ExecutionIds.New(_time.GetUtcNow()),
+            ExecutionId = ExecutionIds.New(now),
             DueAt = due,
             Args = args,
             TraceParent = traceParent ?? definition.Job.TraceParent,
             TraceState = traceParent is null ? definition.Job.TraceState : traceState,
         };
-        if (due <= _time.GetUtcNow())
+        if (due <= now)
         {
             Ready.Enqueue(run);
         }
@@ -139,10 +231,11 @@ internal sealed class JobScheduler
         return run;
     }
 
-    /// <exception cref="InvalidOperationException">The job is not started, so it accepts no performs.</exception>
+    /// <exception cref="InvalidOperationException">The job is not defined, not usable as stored, or not started.</exception>
     public void EnsureStarted()
     {
         _ = Definition;
+        EnsureUsable();
         if (!State.Started)
         {
             throw new InvalidOperationException($"Job '{Name}' is not started: start it before performing it.");
@@ -164,7 +257,7 @@ internal sealed class JobScheduler
     /// <summary>
     /// What happens now: expired leases become lost attempts (added to <paramref name="finished"/>), a due recurring
     /// tick becomes a run or a skip, and due runs are taken while the cap allows. The caller dispatches the returned
-    /// runs and records each with <see cref="Dispatched"/>.
+    /// runs and records each with <see cref="Dispatched"/>. A job with a <see cref="Problem"/> only expires leases.
     /// </summary>
     public List<PendingRun> TakeDue(DateTimeOffset now, List<JobExecution> finished)
     {
@@ -175,6 +268,11 @@ internal sealed class JobScheduler
         }
 
         ExpireLeases(now, finished);
+        if (Problem is not null)
+        {
+            return due;
+        }
+
         TickRecurring(now);
         var free = AllowedWorkers(now) - State.InFlight.Count;
         var taken = 0;
@@ -201,23 +299,51 @@ internal sealed class JobScheduler
         return due;
     }
 
-    public void Dispatched(PendingRun run, string executor, DateTimeOffset now, TimeSpan lease) =>
-        State.InFlight[run.ExecutionId] = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease };
-
-    /// <summary>Puts back a run whose dispatch failed, to try again when the cap next allows.</summary>
-    public void Undispatched(PendingRun run)
+    /// <summary>Records that <paramref name="run"/> went to <paramref name="executor"/>, under a new lease secret.</summary>
+    public InFlightRun Dispatched(PendingRun run, string executor, DateTimeOffset now, TimeSpan lease)
     {
+        var inFlight = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease, Lease = _leases() };
+        State.InFlight[run.ExecutionId] = inFlight;
+        return inFlight;
+    }
+
+    /// <summary>
+    /// Puts back a run whose hand-over failed, to try again when the cap next allows; a run cancelled meanwhile is
+    /// finished as cancelled instead (in <paramref name="finished"/>). Nothing happens when the attempt is no longer in
+    /// flight (reported, or given up as lost and dispatched again).
+    /// </summary>
+    public void Undispatched(PendingRun run, List<JobExecution> finished)
+    {
+        if (!State.InFlight.TryGetValue(run.ExecutionId, out var inFlight) || inFlight.Run.Attempt != run.Attempt)
+        {
+            return;
+        }
+
         State.InFlight.Remove(run.ExecutionId);
+        if (inFlight.Cancelled)
+        {
+            var now = _time.GetUtcNow();
+            var record = Record(run, JobStatus.NoResponse, "Cancelled before it ran.", CancelledBeforeRun, now, now, "");
+            History.Add(record, Definition.HistoryLimit);
+            State.Finished++;
+            finished.Add(record);
+            return;
+        }
+
         Insert(run);
     }
 
     /// <summary>
-    /// Records a report. Returns false when it is not for an attempt in flight (a duplicate, or one already given
-    /// up as lost): such a report changes nothing, so no execution is counted twice.
+    /// Records a report under <paramref name="lease"/>. Returns false when it is not for an attempt in flight under
+    /// that lease (a duplicate, one already given up as lost, or one this job never dispatched): such a report changes
+    /// nothing, so no execution is counted twice and nobody but its executor can finish an attempt.
     /// </summary>
-    public bool Report(JobExecution execution, List<JobExecution> finished)
+    public bool Report(JobExecution execution, long lease, List<JobExecution> finished)
     {
-        if (!State.InFlight.TryGetValue(execution.ExecutionId, out var inFlight) || inFlight.Run.Attempt != execution.Attempt)
+        ArgumentNullException.ThrowIfNull(execution);
+        if (!State.InFlight.TryGetValue(execution.ExecutionId, out var inFlight)
+            || inFlight.Run.Attempt != execution.Attempt
+            || (inFlight.Lease != 0 && inFlight.Lease != lease))
         {
             return false;
         }
@@ -227,23 +353,57 @@ internal sealed class JobScheduler
         return true;
     }
 
-    public void Renew(IEnumerable<string> executionIds, DateTimeOffset now, TimeSpan lease)
+    /// <summary>Extends the lease of an attempt in flight whose secret is <paramref name="lease"/>; false when there is none.</summary>
+    public bool Renew(string executionId, int attempt, long lease, DateTimeOffset now, TimeSpan duration)
     {
-        foreach (var id in executionIds)
+        if (!State.InFlight.TryGetValue(executionId, out var inFlight)
+            || inFlight.Run.Attempt != attempt
+            || (inFlight.Lease != 0 && inFlight.Lease != lease))
         {
-            if (State.InFlight.TryGetValue(id, out var inFlight))
-            {
-                State.InFlight[id] = inFlight with { LeaseUntil = now + lease };
-            }
+            return false;
         }
+
+        State.InFlight[executionId] = inFlight with { LeaseUntil = now + duration };
+        return true;
+    }
+
+    /// <summary>
+    /// Gives every attempt in flight one more lease period: a new activation, which no executor can have renewed with
+    /// yet, does not count them lost at once.
+    /// </summary>
+    public void RenewAll(DateTimeOffset now, TimeSpan duration)
+    {
+        foreach (var (id, inFlight) in State.InFlight.ToList())
+        {
+            State.InFlight[id] = inFlight with { LeaseUntil = now + duration };
+        }
+    }
+
+    /// <summary>How many attempts are in flight on each executor.</summary>
+    public Dictionary<string, int> InFlightByExecutor()
+    {
+        var load = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var inFlight in State.InFlight.Values)
+        {
+            load[inFlight.Executor] = load.GetValueOrDefault(inFlight.Executor) + 1;
+        }
+
+        return load;
     }
 
     /// <summary>
     /// Cancels one execution or, with null, all: pending ones are finished as cancelled (in <paramref name="finished"/>);
-    /// running ones are marked so they are not retried, and returned for their executors to signal.
+    /// running ones are marked so they are not retried, and returned for their executors to signal. An execution that
+    /// already finished is left as it is.
     /// </summary>
+    /// <exception cref="KeyNotFoundException">The job has no execution <paramref name="executionId"/>.</exception>
     public IReadOnlyList<InFlightRun> Cancel(string? executionId, List<JobExecution> finished)
     {
+        if (executionId is not null && !IsActive(executionId) && LastRecord(executionId) is null)
+        {
+            throw new KeyNotFoundException($"Job '{Name}' has no execution '{executionId}' pending, running or in its history.");
+        }
+
         CancelPending(executionId, finished);
         return MarkCancelled(executionId);
     }
@@ -258,6 +418,16 @@ internal sealed class JobScheduler
 
         DateTimeOffset? next = null;
         void Consider(DateTimeOffset time) => next = next is null || time < next ? time : next;
+
+        foreach (var inFlight in State.InFlight.Values)
+        {
+            Consider(inFlight.LeaseUntil);
+        }
+
+        if (Problem is not null)
+        {
+            return next;
+        }
 
         if (State.Recurring is { } recurring)
         {
@@ -279,23 +449,15 @@ internal sealed class JobScheduler
                     Consider(ready.DueAt);
                 }
             }
-            else if (allowed < definition.MaxWorkers && State.Started)
+            else if (allowed < definition.MaxWorkers && State.Started && definition.StartInterval.Ticks <= JobLimits.Horizon.Ticks / allowed)
             {
                 // Waiting for the ramp to allow one more.
                 Consider(State.StartedAt + (definition.StartInterval * allowed));
             }
         }
 
-        foreach (var inFlight in State.InFlight.Values)
-        {
-            Consider(inFlight.LeaseUntil);
-        }
-
         return next;
     }
-
-    /// <summary>True when a reminder should keep the job alive: something is scheduled or running.</summary>
-    public bool NeedsReminder => State.Recurring is not null || PendingCount > 0 || State.InFlight.Count > 0;
 
     public JobInfo Info(DateTimeOffset now)
     {
@@ -323,6 +485,7 @@ internal sealed class JobScheduler
             Finished = State.Finished,
             SkippedTicks = State.SkippedTicks,
             Lost = State.Lost,
+            Problem = Problem,
         };
     }
 
@@ -333,173 +496,63 @@ internal sealed class JobScheduler
     /// <summary>The last recorded attempt of an execution, if any.</summary>
     public JobExecution? LastRecord(string executionId) => History.LastOf(executionId);
 
-    private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) =>
-        every is null ? null : new RecurringRun { Schedule = every, Origin = now, Next = every.RunImmediately ? 0 : 1 };
+    /// <summary>
+    /// Everything changed since the last call, as one consistent moment to write: the main state is copied at the same
+    /// moment as the segments it points at, so changes made while the write is under way go to the next write.
+    /// </summary>
+    public JobChanges TakeChanges() =>
+        new(State.Snapshot(), Ready.TakeDirty(), Ready.TakeDropped(), History.TakeDirty(), History.TakeDropped());
 
-    private void TickRecurring(DateTimeOffset now)
+    /// <summary>Marks the segments of a write that did not happen to be written again.</summary>
+    public void NotWritten(JobChanges changes)
     {
-        if (State.Recurring is not { } recurring || !State.Started || now < recurring.DueAt(recurring.Next))
-        {
-            return;
-        }
-
-        var latest = (now - recurring.Origin).Ticks / recurring.Schedule.Interval.Ticks;
-        var skipped = latest - recurring.Next;
-        var late = now - recurring.DueAt(latest);
-        var run = Definition.Misfire == MisfirePolicy.FireOnce || late <= _misfireThreshold;
-        if (run && recurring.Schedule.Sync && (State.InFlight.Values.Any(f => f.Run.Recurring) || State.Pending.Exists(p => p.Recurring)))
-        {
-            run = false;
-        }
-
-        if (run && State.InFlight.Count >= AllowedWorkers(now))
-        {
-            run = false;
-        }
-
-        if (run)
-        {
-            var job = Definition.Job;
-            Insert(new PendingRun
-            {
-                ExecutionId = ExecutionIds.New(now),
-                DueAt = recurring.DueAt(latest),
-                Recurring = true,
-                TraceParent = job.TraceParent,
-                TraceState = job.TraceState,
-            });
-        }
-        else
-        {
-            skipped++;
-        }
-
-        State.SkippedTicks += skipped;
-        State.Recurring = recurring with { Next = latest + 1 };
+        Ready.MarkDirty(changes.Ready.Select(s => s.Number));
+        History.MarkDirty(changes.History.Select(s => s.Number));
     }
 
-    private void ExpireLeases(DateTimeOffset now, List<JobExecution> finished)
+    // Every problem a definition has under the limits of this silo.
+    private List<string> Problems(JobDefinition definition)
     {
-        List<InFlightRun>? expired = null;
-        foreach (var inFlight in State.InFlight.Values)
+        var failures = definition.Validate().ToList();
+        if (definition.Every is { } every && every.Interval > TimeSpan.Zero && every.Interval < _options.MinInterval)
         {
-            if (inFlight.LeaseUntil <= now)
-            {
-                (expired ??= []).Add(inFlight);
-            }
+            failures.Add(JobLimits.IntervalProblem(every.Interval, _options.MinInterval, "Every.Interval")!);
         }
 
-        if (expired is null)
+        return failures;
+    }
+
+    // A definition stored under earlier limits, or by a silo with a shorter MinInterval, may break today's.
+    private string? StoredProblem()
+    {
+        if (State.Definition is not { } definition)
         {
-            return;
+            return null;
         }
 
-        foreach (var inFlight in expired)
+        var failures = Problems(definition);
+        if (State.Recurring is { } recurring && JobLimits.IntervalProblem(recurring.Schedule.Interval, _options.MinInterval, "The recurring interval") is { } interval)
         {
-            State.InFlight.Remove(inFlight.Run.ExecutionId);
-            State.Lost++;
-            var error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.";
-            Finish(inFlight, Record(inFlight.Run, JobStatus.Unavailable, error, LeaseExpired, inFlight.DispatchedAt, now, inFlight.Executor), finished);
+            failures.Add(interval);
+        }
+
+        return failures.Count == 0
+            ? null
+            : $"Job '{Name}' cannot run as stored: {string.Join(" ", failures.Distinct())} Define it again, stop it or delete it.";
+    }
+
+    private void EnsureUsable()
+    {
+        if (Problem is { } problem)
+        {
+            throw new InvalidOperationException(problem);
         }
     }
 
-    private void Finish(InFlightRun inFlight, JobExecution execution, List<JobExecution> finished)
+    private static Func<long> NewLeaseSource()
     {
-        var definition = Definition;
-        AddHistory(execution, definition.HistoryLimit);
-        State.Finished++;
-        // A lost attempt may have run or not: it is run again (an identifiable duplicate at worst) beyond the retry policy.
-        var lost = execution.ErrorType == LeaseExpired;
-        var again = definition.Retry.ShouldRetry(execution.Status, execution.Attempt)
-            || (lost && execution.Attempt < definition.Retry.MaxAttempts + _lostRedeliveries);
-        if (!inFlight.Cancelled && State.Started && again)
-        {
-            var next = execution.Attempt + 1;
-            var delay = lost ? TimeSpan.Zero : definition.Retry.DelayBefore(next, _random());
-            Insert(inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + delay });
-            return;
-        }
-
-        finished.Add(execution);
-    }
-
-    private void CancelPending(string? executionId, List<JobExecution> finished)
-    {
-        var now = _time.GetUtcNow();
-        var definition = State.Definition;
-        var cancelled = new List<PendingRun>();
-        State.Pending.RemoveAll(run =>
-        {
-            if (executionId is not null && run.ExecutionId != executionId)
-            {
-                return false;
-            }
-
-            cancelled.Add(run);
-            return true;
-        });
-        if (executionId is null)
-        {
-            cancelled.AddRange(Ready.Clear());
-        }
-        else if (Ready.Remove(executionId) is { } run)
-        {
-            cancelled.Add(run);
-        }
-
-        foreach (var run in cancelled)
-        {
-            var record = Record(run, JobStatus.NoResponse, "Cancelled before it ran.", CancelledBeforeRun, now, now, "");
-            AddHistory(record, definition?.HistoryLimit ?? 0);
-            finished.Add(record);
-        }
-    }
-
-    // A cancelled attempt keeps its slot until its executor reports, but is never retried.
-    private List<InFlightRun> MarkCancelled(string? executionId)
-    {
-        var signalled = new List<InFlightRun>();
-        foreach (var (id, inFlight) in State.InFlight.ToList())
-        {
-            if ((executionId is null || id == executionId) && !inFlight.Cancelled)
-            {
-                signalled.Add(inFlight);
-                State.InFlight[id] = inFlight with { Cancelled = true };
-            }
-        }
-
-        return signalled;
-    }
-
-    // The record of an attempt that ended without a report from a handler (lost, or cancelled before it ran).
-    private JobExecution Record(
-        PendingRun run, JobStatus status, string error, string errorType, DateTimeOffset started, DateTimeOffset finished, string worker) => new()
-    {
-        ExecutionId = run.ExecutionId,
-        Handler = State.Definition?.Job.Handler ?? "",
-        Queue = State.Definition?.Job.Queue ?? Job.DefaultQueue,
-        Attempt = run.Attempt,
-        Status = status,
-        Error = error,
-        ErrorType = errorType,
-        ScheduledAt = run.DueAt,
-        StartedAt = started,
-        FinishedAt = finished,
-        Worker = worker,
-    };
-
-    private void AddHistory(JobExecution execution, int limit) => History.Add(execution, limit);
-
-    private void Insert(PendingRun run)
-    {
-        var pending = State.Pending;
-        if (pending.Count == 0 || pending[^1].DueAt <= run.DueAt)
-        {
-            pending.Add(run);
-            return;
-        }
-
-        var index = pending.FindIndex(p => p.DueAt > run.DueAt);
-        pending.Insert(index, run);
+        // Secrets only executors see; seeded from the system's cryptographic source.
+        var random = new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
+        return () => random.NextInt64(1, long.MaxValue);
     }
 }

@@ -81,6 +81,40 @@ public sealed class JobState
     /// </summary>
     [Id(17)]
     public int HistoryTailCount { get; set; }
+
+    /// <summary>
+    /// How many runs the tail ready segment held when this state was written, as <see cref="HistoryTailCount"/> for
+    /// the history; -1 in state written by earlier versions, which load the whole segment.
+    /// </summary>
+    [Id(18)]
+    public int ReadyTailCount { get; set; } = -1;
+
+    /// <summary>
+    /// A copy to write, taken at the same moment as the segments it points at: the job goes on changing while a write
+    /// is under way, and what is written must be one consistent moment. The records inside are immutable.
+    /// </summary>
+    public JobState Snapshot() => new()
+    {
+        Definition = Definition,
+        Started = Started,
+        StartedAt = StartedAt,
+        Pending = [.. Pending],
+        Recurring = Recurring,
+        InFlight = new Dictionary<string, InFlightRun>(InFlight, StringComparer.Ordinal),
+        History = History.Count == 0 ? [] : [.. History],
+        Finished = Finished,
+        SkippedTicks = SkippedTicks,
+        Lost = Lost,
+        ReadyHead = ReadyHead,
+        ReadyHeadOffset = ReadyHeadOffset,
+        ReadyTail = ReadyTail,
+        ReadyTailCount = ReadyTailCount,
+        ReadyCancelled = new HashSet<string>(ReadyCancelled, StringComparer.Ordinal),
+        HistoryHead = HistoryHead,
+        HistoryHeadOffset = HistoryHeadOffset,
+        HistoryTail = HistoryTail,
+        HistoryTailCount = HistoryTailCount,
+    };
 }
 
 /// <summary>An accepted execution waiting for its due time or a free worker.</summary>
@@ -139,6 +173,13 @@ public sealed record InFlightRun
     /// <summary>True once cancelled: it keeps its slot until reported, and is not retried.</summary>
     [Id(4)]
     public bool Cancelled { get; init; }
+
+    /// <summary>
+    /// The lease's secret, sent to the executor only: a report or renewal must carry it, so nobody but the executor
+    /// the attempt went to can finish it. Zero for attempts dispatched by earlier versions.
+    /// </summary>
+    [Id(5)]
+    public long Lease { get; init; }
 }
 
 /// <summary>A running recurring schedule: grid point k is due at <c>Origin + k × Interval</c>.</summary>

@@ -34,7 +34,9 @@ public sealed class PreciseWakeUps : IDisposable
 
         if (!ReferenceEquals(_time, TimeProvider.System))
         {
-            return Task.Delay(remaining, _time);
+            // In whole milliseconds, rounded up: a provider may end shorter delays at once (a fake clock does), which
+            // would wake the caller before the due time.
+            return Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds)), _time);
         }
 
         var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -43,10 +43,10 @@ internal sealed class ReadyQueue
         }
     }
 
-    /// <summary>Rebuilds the queue from stored segments, oldest first.</summary>
-    public void Load(IEnumerable<(long Number, List<PendingRun> Runs)> segments)
+    /// <summary>Rebuilds the queue from stored segments, oldest first; new segments are numbered from <paramref name="nextNumber"/>.</summary>
+    public void Load(IEnumerable<(long Number, List<PendingRun> Runs)> segments, long nextNumber)
     {
-        _segments.Load(segments);
+        _segments.Load(segments, nextNumber);
         if (_segments.Count > 0)
         {
             _state.ReadyHead = _segments.Head.Number;
@@ -61,18 +61,18 @@ internal sealed class ReadyQueue
     {
         if (_segments.NeedsNewTail)
         {
-            var number = _state.ReadyTail + 1;
-            if (_segments.Count == 0)
+            var segment = _segments.Open();
+            if (_segments.Count == 1)
             {
-                _state.ReadyHead = number;
+                _state.ReadyHead = segment.Number;
                 _state.ReadyHeadOffset = 0;
             }
 
-            _segments.Open(number);
-            _state.ReadyTail = number;
+            _state.ReadyTail = segment.Number;
         }
 
         _segments.AddToTail(run);
+        _state.ReadyTailCount = _segments.Tail.Items.Count;
         _waiting.Add(run.ExecutionId);
     }
 
@@ -125,7 +125,10 @@ internal sealed class ReadyQueue
     }
 
     /// <summary>The segments changed since the last call, as copies to write.</summary>
-    public List<(long Number, List<PendingRun> Runs)> TakeDirty() => _segments.TakeDirty();
+    public List<SegmentWrite<PendingRun>> TakeDirty() => _segments.TakeDirty();
+
+    /// <summary>The number the next new segment gets.</summary>
+    public long NextSegment => _segments.NextNumber;
 
     /// <summary>Marks segments dirty again after a failed write.</summary>
     public void MarkDirty(IEnumerable<long> numbers) => _segments.MarkDirty(numbers);
@@ -164,11 +167,11 @@ internal sealed class ReadyQueue
         DropHeadIfDone();
     }
 
-    // A consumed head segment is dropped unless it is the tail with room left, which later runs still fill.
+    // A consumed head segment is dropped unless it is this activation's tail with room left, which later runs still fill.
     private bool DropHeadIfDone()
     {
         var head = _segments.Head;
-        if (_state.ReadyHeadOffset < head.Items.Count || (_segments.Count == 1 && head.Items.Count < SegmentSize))
+        if (_state.ReadyHeadOffset < head.Items.Count || (_segments.Count == 1 && !_segments.NeedsNewTail))
         {
             return false;
         }
@@ -192,4 +195,12 @@ public sealed class ReadySegment
     /// <summary>The runs, in order.</summary>
     [Id(0)]
     public List<PendingRun> Runs { get; set; } = [];
+
+    /// <summary>The number of the segment before this one; null for the one numbered just below (as earlier versions wrote).</summary>
+    [Id(1)]
+    public long? Previous { get; set; }
+
+    /// <summary>How many items of the segment before belong to the log; null for all of them.</summary>
+    [Id(2)]
+    public int? PreviousCount { get; set; }
 }

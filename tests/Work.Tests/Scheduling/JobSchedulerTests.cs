@@ -8,9 +8,12 @@ public sealed class JobSchedulerTests
     private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
 
+    // Every attempt is dispatched under this lease secret.
+    private const long Lease = 7;
+
     private JobScheduler Create(JobDefinition? definition = null, JobState? state = null)
     {
-        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, random: () => 0.5);
+        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, random: () => 0.5, leases: () => Lease);
         scheduler.Define(definition ?? new JobDefinition(new Job("h")));
         return scheduler;
     }
@@ -87,7 +90,7 @@ public sealed class JobSchedulerTests
         var first = Take(scheduler);
         Assert.Equal(3, first.Count);
         Assert.Empty(Take(scheduler));
-        Assert.True(scheduler.Report(Result(first[0]), []));
+        Assert.True(scheduler.Report(Result(first[0]), Lease, []));
         Assert.Single(Take(scheduler));
         Assert.Equal(3, scheduler.State.InFlight.Count);
         Assert.Equal(6, scheduler.PendingCount);
@@ -119,9 +122,9 @@ public sealed class JobSchedulerTests
         scheduler.Accept(_time.GetUtcNow(), null, null, null);
         var run = Assert.Single(Take(scheduler));
 
-        Assert.True(scheduler.Report(Result(run), []));
-        Assert.False(scheduler.Report(Result(run), []));
-        Assert.False(scheduler.Report(Result(run with { Attempt = 7 }), []));
+        Assert.True(scheduler.Report(Result(run), Lease, []));
+        Assert.False(scheduler.Report(Result(run), Lease, []));
+        Assert.False(scheduler.Report(Result(run with { Attempt = 7 }), Lease, []));
 
         Assert.Single(scheduler.History.Records);
         Assert.Equal(1, scheduler.State.Finished);
@@ -160,7 +163,7 @@ public sealed class JobSchedulerTests
             foreach (var run in Take(scheduler))
             {
                 due.Add(run.DueAt);
-                scheduler.Report(Result(run), []);
+                scheduler.Report(Result(run), Lease, []);
             }
 
             // Wake a little late each time: the grid does not move.
@@ -184,7 +187,7 @@ public sealed class JobSchedulerTests
             Assert.Empty(Take(scheduler));
         }
 
-        scheduler.Report(Result(first), []);
+        scheduler.Report(Result(first), Lease, []);
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Single(Take(scheduler));
         Assert.Equal(3, scheduler.State.SkippedTicks);
@@ -235,19 +238,19 @@ public sealed class JobSchedulerTests
         var finished = new List<JobExecution>();
 
         var first = Assert.Single(Take(scheduler));
-        scheduler.Report(Result(first, JobStatus.InternalError), finished);
+        scheduler.Report(Result(first, JobStatus.InternalError), Lease, finished);
         Assert.Empty(finished);
         Assert.Equal(_time.GetUtcNow().AddSeconds(2), scheduler.NextWakeUp(_time.GetUtcNow()));
 
         _time.Advance(TimeSpan.FromSeconds(2));
         var second = Assert.Single(Take(scheduler));
         Assert.Equal((first.ExecutionId, 2), (second.ExecutionId, second.Attempt));
-        scheduler.Report(Result(second, JobStatus.Timeout), finished);
+        scheduler.Report(Result(second, JobStatus.Timeout), Lease, finished);
         Assert.Equal(_time.GetUtcNow().AddSeconds(6), scheduler.NextWakeUp(_time.GetUtcNow()));
 
         _time.Advance(TimeSpan.FromSeconds(6));
         var third = Assert.Single(Take(scheduler));
-        scheduler.Report(Result(third, JobStatus.Unavailable), finished);
+        scheduler.Report(Result(third, JobStatus.Unavailable), Lease, finished);
 
         var final = Assert.Single(finished);
         Assert.Equal(3, final.Attempt);
@@ -300,12 +303,12 @@ public sealed class JobSchedulerTests
         for (var i = 0; i < 10; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(20));
-            scheduler.Renew([run.ExecutionId], _time.GetUtcNow(), s_lease);
+            scheduler.Renew(run.ExecutionId, run.Attempt, Lease, _time.GetUtcNow(), s_lease);
             Assert.Empty(Take(scheduler));
         }
 
         Assert.Equal(0, scheduler.State.Lost);
-        Assert.True(scheduler.Report(Result(run), []));
+        Assert.True(scheduler.Report(Result(run), Lease, []));
     }
 
     [Fact]
@@ -330,7 +333,7 @@ public sealed class JobSchedulerTests
 
         // The cancelled attempt reports 503 and is not retried.
         finished.Clear();
-        scheduler.Report(Result(a, JobStatus.Unavailable), finished);
+        scheduler.Report(Result(a, JobStatus.Unavailable), Lease, finished);
         Assert.Equal(a.ExecutionId, Assert.Single(finished).ExecutionId);
         Assert.Empty(scheduler.State.Pending);
     }
@@ -347,7 +350,7 @@ public sealed class JobSchedulerTests
 
         foreach (var run in Take(scheduler))
         {
-            scheduler.Report(Result(run), []);
+            scheduler.Report(Result(run), Lease, []);
         }
 
         Assert.Equal(5, scheduler.History.Count);

@@ -13,9 +13,9 @@ public sealed class ReadyQueueTests
 
         public void Flush(ReadyQueue queue)
         {
-            foreach (var (number, runs) in queue.TakeDirty())
+            foreach (var segment in queue.TakeDirty())
             {
-                Segments[number] = runs;
+                Segments[segment.Number] = segment.Items;
             }
 
             foreach (var number in queue.TakeDropped())
@@ -59,7 +59,7 @@ public sealed class ReadyQueueTests
         queue.Enqueue(Run(99_999));
         var dirty = queue.TakeDirty();
         Assert.Equal(state.ReadyTail, Assert.Single(dirty).Number);
-        Assert.Single(dirty[0].Runs);
+        Assert.Single(dirty[0].Items);
 
         // Taking runs changes no segment, only the head position in the main state.
         for (var i = 0; i < 100; i++)
@@ -94,7 +94,7 @@ public sealed class ReadyQueueTests
 
         // A new activation: the main state and the stored segments.
         var reloaded = new ReadyQueue(state);
-        reloaded.Load(store.Segments.Select(s => (s.Key, s.Value)));
+        reloaded.Load(store.Segments.Select(s => (s.Key, s.Value)), store.Segments.Keys.Max() + 1);
 
         Assert.Single(store.Segments);
         Assert.Equal(14, reloaded.Count);

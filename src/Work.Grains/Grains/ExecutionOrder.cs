@@ -1,8 +1,8 @@
 namespace Work.Grains;
 
-/// <summary>What a job grain sends an executor: one attempt of one execution.</summary>
+/// <summary>What a job grain sends an executor: one attempt of one execution, under a lease.</summary>
 [GenerateSerializer, Immutable, Alias("work.order")]
-public sealed record ExecutionOrder
+internal sealed record ExecutionOrder
 {
     /// <summary>The job grain's name, where the result is reported.</summary>
     [Id(0)]
@@ -23,4 +23,8 @@ public sealed record ExecutionOrder
     /// <summary>When it was due.</summary>
     [Id(4)]
     public DateTimeOffset ScheduledAt { get; init; }
+
+    /// <summary>The lease's secret: the report and every renewal of this attempt carry it.</summary>
+    [Id(5)]
+    public long Lease { get; init; }
 }

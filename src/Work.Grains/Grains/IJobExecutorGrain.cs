@@ -3,10 +3,10 @@ namespace Work.Grains;
 /// <summary>
 /// Runs executions on one silo (the key is the silo's address; the grain is placed on that silo). A call only hands
 /// the execution over: the handler runs on the thread pool and the result is reported to the job grain, so no grain
-/// call lasts as long as an execution.
+/// call lasts as long as an execution. Only job grains call it: it is not part of the client contracts.
 /// </summary>
 [Alias("work.IJobExecutorGrain")]
-public interface IJobExecutorGrain : IGrainWithStringKey
+internal interface IJobExecutorGrain : IGrainWithStringKey
 {
     /// <summary>Starts the executions and returns at once. An order already running here is not started twice.</summary>
     [Alias("Execute")]

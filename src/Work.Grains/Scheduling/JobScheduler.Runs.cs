@@ -1,0 +1,175 @@
+using Work.Pipeline;
+
+namespace Work.Scheduling;
+
+// How runs come and go: recurring ticks, expired leases, finished attempts and retries, cancellation.
+internal sealed partial class JobScheduler
+{
+    private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) =>
+        every is null ? null : new RecurringRun { Schedule = every, Origin = now, Next = every.RunImmediately ? 0 : 1 };
+
+    private void TickRecurring(DateTimeOffset now)
+    {
+        if (State.Recurring is not { } recurring || !State.Started || now < recurring.DueAt(recurring.Next))
+        {
+            return;
+        }
+
+        var latest = (now - recurring.Origin).Ticks / recurring.Schedule.Interval.Ticks;
+        var skipped = latest - recurring.Next;
+        var late = now - recurring.DueAt(latest);
+        var run = Definition.Misfire == MisfirePolicy.FireOnce || late <= s_misfireThreshold;
+        if (run && recurring.Schedule.Sync && (State.InFlight.Values.Any(f => f.Run.Recurring) || State.Pending.Exists(p => p.Recurring)))
+        {
+            run = false;
+        }
+
+        if (run && State.InFlight.Count >= AllowedWorkers(now))
+        {
+            run = false;
+        }
+
+        if (run)
+        {
+            var job = Definition.Job;
+            Insert(new PendingRun
+            {
+                ExecutionId = ExecutionIds.New(now),
+                DueAt = recurring.DueAt(latest),
+                Recurring = true,
+                TraceParent = job.TraceParent,
+                TraceState = job.TraceState,
+            });
+        }
+        else
+        {
+            skipped++;
+        }
+
+        State.SkippedTicks += skipped;
+        State.Recurring = recurring with { Next = latest + 1 };
+    }
+
+    private void ExpireLeases(DateTimeOffset now, List<JobExecution> finished)
+    {
+        List<InFlightRun>? expired = null;
+        foreach (var inFlight in State.InFlight.Values)
+        {
+            if (inFlight.LeaseUntil <= now)
+            {
+                (expired ??= []).Add(inFlight);
+            }
+        }
+
+        if (expired is null)
+        {
+            return;
+        }
+
+        foreach (var inFlight in expired)
+        {
+            State.InFlight.Remove(inFlight.Run.ExecutionId);
+            State.Lost++;
+            var error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.";
+            Finish(inFlight, Record(inFlight.Run, JobStatus.Unavailable, error, LeaseExpired, inFlight.DispatchedAt, now, inFlight.Executor), finished);
+        }
+    }
+
+    private void Finish(InFlightRun inFlight, JobExecution execution, List<JobExecution> finished)
+    {
+        var definition = Definition;
+        History.Add(execution, definition.HistoryLimit);
+        State.Finished++;
+
+        // A lost attempt may have run or not: it is run again (an identifiable duplicate at worst) beyond the retry policy.
+        var lost = execution.ErrorType == LeaseExpired;
+        var again = definition.Retry.ShouldRetry(execution.Status, execution.Attempt)
+            || (lost && execution.Attempt < definition.Retry.MaxAttempts + _options.LostRedeliveries);
+        if (!inFlight.Cancelled && State.Started && again)
+        {
+            var next = execution.Attempt + 1;
+            var delay = lost ? TimeSpan.Zero : definition.Retry.DelayBefore(next, _random());
+            Insert(inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + delay });
+            return;
+        }
+
+        finished.Add(execution);
+    }
+
+    private void CancelPending(string? executionId, List<JobExecution> finished)
+    {
+        var now = _time.GetUtcNow();
+        var cancelled = new List<PendingRun>();
+        State.Pending.RemoveAll(run =>
+        {
+            if (executionId is not null && run.ExecutionId != executionId)
+            {
+                return false;
+            }
+
+            cancelled.Add(run);
+            return true;
+        });
+        if (executionId is null)
+        {
+            cancelled.AddRange(Ready.Clear());
+        }
+        else if (Ready.Remove(executionId) is { } run)
+        {
+            cancelled.Add(run);
+        }
+
+        foreach (var run in cancelled)
+        {
+            var record = Record(run, JobStatus.NoResponse, "Cancelled before it ran.", CancelledBeforeRun, now, now, "");
+            History.Add(record, State.Definition?.HistoryLimit ?? 0);
+            finished.Add(record);
+        }
+    }
+
+    // A cancelled attempt keeps its slot until its executor reports, but is never retried.
+    private List<InFlightRun> MarkCancelled(string? executionId)
+    {
+        var signalled = new List<InFlightRun>();
+        foreach (var (id, inFlight) in State.InFlight.ToList())
+        {
+            if ((executionId is null || id == executionId) && !inFlight.Cancelled)
+            {
+                signalled.Add(inFlight);
+                State.InFlight[id] = inFlight with { Cancelled = true };
+            }
+        }
+
+        return signalled;
+    }
+
+    // The record of an attempt that ended without a report from a handler (lost, or cancelled before it ran).
+    private JobExecution Record(
+        PendingRun run, JobStatus status, string error, string errorType, DateTimeOffset started, DateTimeOffset finished, string worker) => new()
+    {
+        ExecutionId = run.ExecutionId,
+        Handler = State.Definition?.Job.Handler ?? "",
+        Queue = State.Definition?.Job.Queue ?? Job.DefaultQueue,
+        Attempt = run.Attempt,
+        Status = status,
+        Error = error,
+        ErrorType = errorType,
+        ScheduledAt = run.DueAt,
+        StartedAt = started,
+        FinishedAt = finished,
+        Worker = worker,
+    };
+
+    private void Insert(PendingRun run)
+    {
+        var pending = State.Pending;
+        if (pending.Count == 0 || pending[^1].DueAt <= run.DueAt)
+        {
+            pending.Add(run);
+            return;
+        }
+
+        var index = pending.FindIndex(p => p.DueAt > run.DueAt);
+        pending.Insert(index, run);
+    }
+}

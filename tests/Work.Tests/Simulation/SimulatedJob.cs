@@ -1,0 +1,330 @@
+using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
+using Work.Grains;
+using Work.Hosting;
+using Work.Scheduling;
+
+namespace Work.Tests.Simulation;
+
+/// <summary>
+/// One activation of a job, made of the product's own parts (<see cref="JobStore"/>, <see cref="GroupCommit"/>,
+/// <see cref="JobScheduler"/>, <see cref="WakeUpAlarm"/>) wired as the job grain wires them, with the grain's pump, on
+/// a <see cref="DeterministicTaskScheduler"/> the simulation drives, over storage whose every call it answers.
+/// </summary>
+internal sealed class SimulatedJob
+{
+    public const string Name = "simulated";
+
+    private readonly FakeTimeProvider _time;
+    private readonly WorkClusterOptions _options;
+    private readonly JobStore _store;
+    private readonly GroupCommit _commit;
+    private readonly WakeUpAlarm _alarm;
+    private readonly Random _random;
+    private readonly Func<InFlightRun, DateTimeOffset, bool> _dispatched;
+    private readonly Action<string> _violation;
+    private TaskCompletionSource? _pumpSoon;
+
+    public SimulatedJob(
+        int number,
+        SimulatedGrainStorage storage,
+        FakeTimeProvider time,
+        WorkClusterOptions options,
+        Random random,
+        Func<InFlightRun, DateTimeOffset, bool> dispatched,
+        Action<string> violation)
+    {
+        Number = number;
+        _time = time;
+        _options = options;
+        _random = random;
+        _dispatched = dispatched;
+        _violation = violation;
+        var timers = new Timers(this);
+        _store = new JobStore(storage.For(this), GrainId.Create("job", Name));
+        _commit = new GroupCommit(WriteAsync, options.WriteDelay, timers, OnWriteFailed);
+        _alarm = new WakeUpAlarm(timers, new PreciseWakeUps(time), time, PumpInBackgroundAsync);
+    }
+
+    /// <summary>Which activation this is, for the log.</summary>
+    public int Number { get; }
+
+    public DeterministicTaskScheduler Turns { get; } = new();
+
+    public JobScheduler? Scheduler { get; private set; }
+
+    /// <summary>Another activation wrote meanwhile: this one stops answering, as the grain does.</summary>
+    public bool Conflicted { get; private set; }
+
+    /// <summary>It died: nothing of it runs any more.</summary>
+    public bool Dead { get; private set; }
+
+    public override string ToString() => $"activation {Number}";
+
+    /// <summary>The group commit's state, for a failure's message.</summary>
+    public string CommitState => _commit.ToString();
+
+    /// <summary>The load, started by <see cref="LoadAsync"/>.</summary>
+    public Task? Loading { get; private set; }
+
+    public Task LoadAsync() => Loading = Turns.Start(async () =>
+    {
+        var stored = await _store.LoadAsync();
+        var scheduler = Scheduler = JobScheduler.Load(Name, stored, _time, _options, _random.NextDouble, () => _random.NextInt64(1, long.MaxValue));
+        scheduler.RenewAll(_time.GetUtcNow(), _options.LeaseDuration);
+        await PumpAsync();
+    });
+
+    public Task<IReadOnlyList<string>> AcceptAsync(IReadOnlyList<PerformRequest> requests) => Turns.Start(async () =>
+    {
+        var scheduler = await UsableAsync();
+        foreach (var request in requests)
+        {
+            if (scheduler.RequestProblem(request) is { } problem)
+            {
+                throw new ArgumentException(problem);
+            }
+        }
+
+        scheduler.EnsureCanAccept(requests.Count);
+        var now = _time.GetUtcNow();
+        var ids = requests.Select(r => scheduler.Accept(r.At ?? now, r.Args, null, null).ExecutionId).ToList();
+        await PumpSoonAsync();
+        return (IReadOnlyList<string>)ids;
+    });
+
+    /// <summary>Defines the job; <paramref name="applied"/> hears when the definition takes effect in this activation.</summary>
+    public Task DefineAsync(JobDefinition definition, Action applied) => Turns.Start(async () =>
+    {
+        (await UsableAsync()).Define(definition);
+        applied();
+        await PumpAsync(mustSave: true);
+    });
+
+    public Task StartAsync() => Turns.Start(async () =>
+    {
+        (await UsableAsync()).Start();
+        await PumpAsync(mustSave: true);
+    });
+
+    public Task StopAsync() => Turns.Start(async () =>
+    {
+        var cancelled = new List<JobExecution>();
+        (await UsableAsync()).Stop(cancelled);
+        await PumpAsync(cancelled, mustSave: true);
+    });
+
+    public Task<int> CancelAsync(string? executionId) => Turns.Start(async () =>
+    {
+        var cancelled = new List<JobExecution>();
+        var running = (await UsableAsync()).Cancel(executionId, cancelled);
+        await PumpAsync(cancelled, mustSave: true);
+        return cancelled.Count + running.Count;
+    });
+
+    /// <summary>Reports attempts; returns the ones the job took (the others were not in flight under their lease).</summary>
+    public Task<IReadOnlyList<ExecutionReport>> ReportAsync(IReadOnlyList<ExecutionReport> reports) => Turns.Start(async () =>
+    {
+        var scheduler = await UsableAsync();
+        var finished = new List<JobExecution>();
+        var taken = reports.Where(r => scheduler.Report(r.Execution, r.Lease, finished)).ToList();
+        if (taken.Count > 0)
+        {
+            await PumpAsync(finished, mustSave: true);
+        }
+
+        return (IReadOnlyList<ExecutionReport>)taken;
+    });
+
+    public Task RenewAsync(IReadOnlyList<ExecutionLease> leases) => Turns.Start(async () =>
+    {
+        var scheduler = await UsableAsync();
+        foreach (var lease in leases)
+        {
+            scheduler.Renew(lease.ExecutionId, lease.Attempt, lease.Lease, _time.GetUtcNow(), _options.LeaseDuration);
+        }
+
+        Rearm(scheduler);
+    });
+
+    /// <summary>What the grain does when its activation goes quietly: writes what is not written yet.</summary>
+    public Task FlushAsync() => Turns.Start(() => Scheduler is null || Conflicted || !_commit.Busy ? Task.CompletedTask : _commit.FlushAsync());
+
+    /// <summary>The activation dies: its queued work and timers never run, its storage calls are left to the test.</summary>
+    public void Die()
+    {
+        Dead = true;
+        Turns.Abandon();
+    }
+
+    // As the grain: calls wait for the activation's load, and fail once another activation wrote.
+    private async Task<JobScheduler> UsableAsync()
+    {
+        await Loading!;
+        if (Conflicted)
+        {
+            throw new InconsistentStateException("Another activation wrote meanwhile.");
+        }
+
+        return Scheduler!;
+    }
+
+    private Task PumpSoonAsync()
+    {
+        if (_pumpSoon is { } pending)
+        {
+            return pending.Task;
+        }
+
+        var soon = _pumpSoon = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = RunPumpSoonAsync(soon);
+        return soon.Task;
+    }
+
+    private async Task RunPumpSoonAsync(TaskCompletionSource soon)
+    {
+        await Task.Yield();
+        _pumpSoon = null;
+        try
+        {
+            await PumpAsync(mustSave: true);
+            soon.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            soon.TrySetException(ex);
+        }
+    }
+
+    // The grain's pump, with the hand-over going to the simulated executors.
+    private async Task PumpAsync(List<JobExecution>? finished = null, bool mustSave = false)
+    {
+        var scheduler = Scheduler!;
+        var now = _time.GetUtcNow();
+        finished ??= [];
+        var due = scheduler.TakeDue(now, finished);
+        var failed = new List<InFlightRun>();
+        foreach (var run in due)
+        {
+            var inFlight = scheduler.Dispatched(run, _random.Next(2) == 0 ? "silo-a" : "silo-b", now, _options.LeaseDuration);
+            if (!_dispatched(inFlight, now))
+            {
+                failed.Add(inFlight);
+            }
+        }
+
+        if (failed.Count > 0)
+        {
+            _ = Turns.Start(() => HandOverFailed(failed));
+        }
+
+        if (due.Count > 0 && scheduler.InFlightCount > scheduler.AllowedWorkers(now))
+        {
+            _violation($"{this} dispatched {due.Count}: {scheduler.InFlightCount} in flight, over the {scheduler.AllowedWorkers(now)} allowed");
+        }
+
+        Rearm(scheduler);
+        if (mustSave)
+        {
+            await _commit.CommitAsync();
+        }
+        else if (due.Count > 0 || finished.Count > 0)
+        {
+            _commit.CommitSoon();
+        }
+    }
+
+    // As the grain does when an executor could not be reached: the runs go back to pending.
+    private Task HandOverFailed(List<InFlightRun> runs)
+    {
+        var scheduler = Scheduler!;
+        var finished = new List<JobExecution>();
+        foreach (var inFlight in runs)
+        {
+            scheduler.Undispatched(inFlight.Run, finished);
+        }
+
+        _commit.CommitSoon();
+        Rearm(scheduler);
+        return Task.CompletedTask;
+    }
+
+    private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), scheduler.NeedsReminder);
+
+    private async Task PumpInBackgroundAsync()
+    {
+        if (Scheduler is null || Conflicted)
+        {
+            return;
+        }
+
+        try
+        {
+            await PumpAsync();
+        }
+        catch (Exception ex)
+        {
+            _violation($"{this}: a background pump failed: {ex}");
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        var scheduler = Scheduler!;
+        var changes = scheduler.TakeChanges();
+        try
+        {
+            await _store.WriteAsync(changes);
+        }
+        catch
+        {
+            scheduler.NotWritten(changes);
+            throw;
+        }
+    }
+
+    private bool OnWriteFailed(Exception error)
+    {
+        if (error is InconsistentStateException)
+        {
+            Conflicted = true;
+            _alarm.Stop();
+            return false;
+        }
+
+        return true;
+    }
+
+    // Timers on the fake clock whose callbacks run as turns of this activation, as grain timers do.
+    private sealed class Timers(SimulatedJob job) : IJobTimers
+    {
+        public IJobTimer Create(Func<Task> callback, bool keepAlive) => new Timer(job, callback);
+
+        private sealed class Timer : IJobTimer
+        {
+            private readonly ITimer _timer;
+            private bool _disposed;
+
+            public Timer(SimulatedJob job, Func<Task> callback) =>
+                _timer = job._time.CreateTimer(
+                    _ =>
+                    {
+                        if (!_disposed && !job.Dead)
+                        {
+                            job.Turns.Start(callback);
+                        }
+                    },
+                    null,
+                    Timeout.InfiniteTimeSpan,
+                    Timeout.InfiniteTimeSpan);
+
+            public void Change(TimeSpan dueTime) => _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
+
+            public void Dispose()
+            {
+                _disposed = true;
+                _timer.Dispose();
+            }
+        }
+    }
+}
