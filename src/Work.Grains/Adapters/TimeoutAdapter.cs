@@ -5,9 +5,10 @@ namespace Work.Adapters;
 
 /// <summary>
 /// Enforces <see cref="Job.Timeout"/>. At the deadline the execution's token is cancelled and the execution ends as
-/// <see cref="JobStatus.Timeout"/>, even when the handler ignores the token: its slot is released and the abandoned
-/// handler is counted in <c>work.job.abandoned</c>. Every worker runs it right around the handler, inside
-/// <see cref="RecoveryAdapter"/>.
+/// <see cref="JobStatus.Timeout"/>, even when the handler ignores the token or blocks its thread (it is started on the
+/// thread pool, so a handler that never returns to its caller cannot hold the deadline up): its slot is released and
+/// the abandoned handler is counted in <c>work.job.abandoned</c>; what it does to the context afterwards no longer
+/// changes the outcome. Every worker runs it right around the handler, inside <see cref="RecoveryAdapter"/>.
 /// </summary>
 public sealed class TimeoutAdapter : IJobAdapter
 {
@@ -35,15 +36,9 @@ public sealed class TimeoutAdapter : IJobAdapter
         using var deadline = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(outer, deadline.Token);
         context.CancellationToken = linked.Token;
-        Task handler;
-        try
-        {
-            handler = next(context);
-        }
-        catch (Exception ex)
-        {
-            handler = Task.FromException(ex);
-        }
+        // On the thread pool: a handler that blocks (a synchronous call, a sleep) before its first await would
+        // otherwise keep this method from reaching its deadline until the handler chose to return.
+        var handler = Task.Run(() => next(context), CancellationToken.None);
 
         try
         {
@@ -59,6 +54,7 @@ public sealed class TimeoutAdapter : IJobAdapter
             context.Error = new TimeoutException($"The execution exceeded its timeout of {timeout}.");
             if (!handler.IsCompleted)
             {
+                context.Abandoned = true;
                 _instruments?.Abandoned.Add(1, WorkInstruments.JobTags(context.Job, context.JobName));
                 _ = handler.ContinueWith(
                     static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);

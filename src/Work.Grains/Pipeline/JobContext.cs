@@ -66,11 +66,37 @@ public sealed class JobContext
     /// <summary>When the execution ended; the default value while it runs.</summary>
     public DateTimeOffset FinishedAt { get; internal set; }
 
-    /// <summary>The outcome; <see cref="JobStatus.Unknown"/> until someone sets it.</summary>
-    public JobStatus Status { get; set; } = JobStatus.Unknown;
+    /// <summary>
+    /// The outcome; <see cref="JobStatus.Unknown"/> until someone sets it. Once the execution has ended at its timeout,
+    /// a handler still running (abandoned) no longer changes it.
+    /// </summary>
+    public JobStatus Status
+    {
+        get;
+        set
+        {
+            if (!Abandoned)
+            {
+                field = value;
+            }
+        }
+    } = JobStatus.Unknown;
 
-    /// <summary>The error that made the execution fail, if any.</summary>
-    public Exception? Error { get; set; }
+    /// <summary>The error that made the execution fail, if any; as <see cref="Status"/>, fixed once the execution ended at its timeout.</summary>
+    public Exception? Error
+    {
+        get;
+        set
+        {
+            if (!Abandoned)
+            {
+                field = value;
+            }
+        }
+    }
+
+    /// <summary>True once the execution ended at its timeout while its handler still ran: its outcome is fixed.</summary>
+    internal bool Abandoned { get; set; }
 
     /// <summary>
     /// Signalled when the execution should end: at its timeout, or when its worker stops. Adapters may replace it with

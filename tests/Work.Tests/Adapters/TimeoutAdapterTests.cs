@@ -57,6 +57,38 @@ public sealed class TimeoutAdapterTests
     }
 
     [Fact]
+    public async Task AHandlerThatBlocksItsThreadStillEndsAt408AtTheDeadline()
+    {
+        var started = Signal.New();
+        using var release = new ManualResetEventSlim();
+        var returned = Signal.New();
+        await using var workers = new TestWorkers(w => w.AddHandler("blocking", ctx =>
+        {
+            started.TrySetResult();
+
+            // A synchronous call that ignores the token: the thread is blocked until the test lets it go.
+            release.Wait();
+            ctx.Status = JobStatus.Success;
+            returned.TrySetResult();
+            return Task.CompletedTask;
+        }));
+        var worker = await workers.StartAsync();
+        using var abandoned = new MetricCollector<long>(workers.Services.GetInstruments().Abandoned);
+
+        var run = Task.Run(() => worker.PerformAsync(new Job("blocking") { Timeout = s_timeout }));
+        await started.WaitAsync();
+        workers.FakeTime.Advance(s_timeout);
+        var execution = await run.Bounded();
+
+        Assert.Equal(JobStatus.Timeout, execution.Status);
+        Assert.Equal(s_timeout, execution.Duration);
+        Assert.Equal(1, abandoned.GetMeasurementSnapshot().EvaluateAsCounter());
+
+        release.Set();
+        await returned.Task.Bounded();
+    }
+
+    [Fact]
     public async Task HandlerFinishingBeforeTheDeadlineKeepsItsStatus()
     {
         await using var workers = new TestWorkers(w => w.AddHandler("quick", ctx =>

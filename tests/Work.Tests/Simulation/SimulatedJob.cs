@@ -40,7 +40,7 @@ internal sealed class SimulatedJob
         _random = random;
         _dispatched = dispatched;
         _violation = violation;
-        var timers = new Timers(this);
+        var timers = new FakeJobTimers(time, Turns, () => Dead);
         _store = new JobStore(storage.For(this), GrainId.Create("job", Name));
         _commit = new GroupCommit(WriteAsync, options.WriteDelay, timers, OnWriteFailed);
         _alarm = new WakeUpAlarm(timers, new PreciseWakeUps(time), time, PumpInBackgroundAsync);
@@ -293,38 +293,5 @@ internal sealed class SimulatedJob
         }
 
         return true;
-    }
-
-    // Timers on the fake clock whose callbacks run as turns of this activation, as grain timers do.
-    private sealed class Timers(SimulatedJob job) : IJobTimers
-    {
-        public IJobTimer Create(Func<Task> callback, bool keepAlive) => new Timer(job, callback);
-
-        private sealed class Timer : IJobTimer
-        {
-            private readonly ITimer _timer;
-            private bool _disposed;
-
-            public Timer(SimulatedJob job, Func<Task> callback) =>
-                _timer = job._time.CreateTimer(
-                    _ =>
-                    {
-                        if (!_disposed && !job.Dead)
-                        {
-                            job.Turns.Start(callback);
-                        }
-                    },
-                    null,
-                    Timeout.InfiniteTimeSpan,
-                    Timeout.InfiniteTimeSpan);
-
-            public void Change(TimeSpan dueTime) => _timer.Change(dueTime, Timeout.InfiniteTimeSpan);
-
-            public void Dispose()
-            {
-                _disposed = true;
-                _timer.Dispose();
-            }
-        }
     }
 }
