@@ -6,7 +6,8 @@ namespace Work.Client.Cli;
 /// <summary>
 /// The <c>work</c> command line: define, start, stop, perform, at, in, every, cancel, status, list and history against a
 /// running cluster. Tables by default, JSON with <c>--json</c>. Exit codes: 0 done, 1 the cluster refused the request
-/// (the message says why), 2 bad command line, 3 cluster unreachable.
+/// (the message says why), 2 bad command line, 3 the cluster could not be reached within <c>--timeout</c> (or could
+/// not reach its database).
 /// </summary>
 public sealed class WorkCli
 {
@@ -16,8 +17,15 @@ public sealed class WorkCli
     private readonly Option<bool> _jsonOption = new("--json") { Description = "Write JSON instead of tables." };
     private readonly Option<string> _gatewayOption = new("--gateway")
     {
-        Description = "The gateway of a silo, host:port.",
+        Description = "The gateway of a silo, host:port (an IP address or a host name).",
         DefaultValueFactory = _ => "127.0.0.1:30000",
+        Recursive = true,
+    };
+
+    private readonly Option<TimeSpan> _timeoutOption = new("--timeout")
+    {
+        Description = "How long to try to reach the cluster before giving up (exit code 3), e.g. 00:00:10.",
+        DefaultValueFactory = _ => ClusterAddress.DefaultTimeout,
         Recursive = true,
     };
 
@@ -34,6 +42,20 @@ public sealed class WorkCli
         ArgumentNullException.ThrowIfNull(connect);
         _connect = connect;
         _jsonOption.Recursive = true;
+        _gatewayOption.Validators.Add(result =>
+        {
+            if (ClusterConnector.GatewayProblem(result.GetValueOrDefault<string>()) is { } problem)
+            {
+                result.AddError(problem);
+            }
+        });
+        _timeoutOption.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<TimeSpan>() is var timeout && (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromHours(1)))
+            {
+                result.AddError($"--timeout must be positive and at most one hour; it is {timeout}.");
+            }
+        });
         Root = Build();
     }
 
@@ -64,6 +86,7 @@ public sealed class WorkCli
         var root = new RootCommand("Drive a Work.Orleans cluster: define jobs, perform them, and see what they did.");
         root.Options.Add(_gatewayOption);
         root.Options.Add(_clusterIdOption);
+        root.Options.Add(_timeoutOption);
         root.Options.Add(_jsonOption);
 
         var name = new Argument<string>("name") { Description = "The job's name." };
@@ -71,7 +94,7 @@ public sealed class WorkCli
 
         var handler = new Option<string>("--handler") { Description = "The registered handler that performs the job.", Required = true };
         var queue = new Option<string>("--queue") { Description = "The queue.", DefaultValueFactory = _ => Job.DefaultQueue };
-        var timeout = new Option<TimeSpan?>("--timeout") { Description = "The timeout of each execution, e.g. 00:00:30." };
+        var timeout = new Option<TimeSpan?>("--job-timeout") { Description = "The timeout of each execution, e.g. 00:00:30." };
         var maxWorkers = new Option<int>("--max-workers") { Description = "The most executions at once across the cluster.", DefaultValueFactory = _ => 1 };
         var startInterval = new Option<TimeSpan>("--start-interval") { Description = "One more worker allowed every interval after start." };
         var everyOption = new Option<TimeSpan?>("--every") { Description = "Recur every interval, e.g. 00:00:05." };
@@ -110,6 +133,13 @@ public sealed class WorkCli
         {
             await client.StopAsync(parse.GetValue(name)!);
             await WriteAsync(parse, output, new { stopped = parse.GetValue(name) }, $"stopped {parse.GetValue(name)}");
+        }));
+
+        var delete = new Command("delete", "Delete a job: its schedules, pending runs, history and state.") { name };
+        delete.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
+        {
+            await client.DeleteAsync(parse.GetValue(name)!);
+            await WriteAsync(parse, output, new { deleted = parse.GetValue(name) }, $"deleted {parse.GetValue(name)}");
         }));
 
         var asyncOption = new Option<bool>("--async") { Description = "Return the execution id once accepted instead of waiting." };
@@ -206,12 +236,19 @@ public sealed class WorkCli
             }
         }));
 
-        var count = new Option<int>("--count") { Description = "How many executions.", DefaultValueFactory = _ => 20 };
+        var count = new Option<int>("--count") { Description = $"How many executions, 0 to {JobDefinition.MaxHistoryLimit}.", DefaultValueFactory = _ => 20 };
+        count.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is var value && (value < 0 || value > JobDefinition.MaxHistoryLimit))
+            {
+                result.AddError($"--count must be between 0 and {JobDefinition.MaxHistoryLimit}; it is {value}.");
+            }
+        });
         var history = new Command("history", "Show a job's last executions, newest first.") { name, count };
         history.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
             await WriteExecutionsAsync(parse, output, await client.GetHistoryAsync(parse.GetValue(name)!, parse.GetValue(count)))));
 
-        foreach (var command in new[] { define, start, stop, perform, at, inCommand, every, cancel, status, list, history })
+        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cancel, status, list, history })
         {
             root.Subcommands.Add(command);
         }
@@ -226,13 +263,13 @@ public sealed class WorkCli
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
-        var address = new ClusterAddress(parse.GetValue(_gatewayOption)!, parse.GetValue(_clusterIdOption)!);
-                WorkClient client;
+        var address = new ClusterAddress(parse.GetValue(_gatewayOption)!, parse.GetValue(_clusterIdOption)!) { Timeout = parse.GetValue(_timeoutOption) };
+        WorkClient client;
         try
         {
             client = await _connect(address, cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             await error.WriteLineAsync($"error: cannot reach the cluster at {address}: {ex.Message}");
             return 3;
@@ -248,7 +285,7 @@ public sealed class WorkCli
             await error.WriteLineAsync($"error: {ex.Message}");
             return 1;
         }
-        catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+        catch (Exception ex) when (WorkClient.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
             await error.WriteLineAsync($"error: the cluster at {address} did not answer: {ex.Message}");
             return 3;
@@ -280,9 +317,15 @@ public sealed class WorkCli
     }
 }
 
-/// <summary>Where the CLI connects: a silo's gateway (host:port) and the cluster's id.</summary>
+/// <summary>Where the CLI connects: a silo's gateway (host:port) and the cluster's id, and how long it tries.</summary>
 public sealed record ClusterAddress(string Gateway, string ClusterId)
 {
+    /// <summary>How long connecting is tried by default: 10 seconds.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long connecting is tried before giving up.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
     /// <inheritdoc />
     public override string ToString() => ClusterId == WorkDefaults.ClusterId ? Gateway : $"{Gateway} (cluster '{ClusterId}')";
 }
