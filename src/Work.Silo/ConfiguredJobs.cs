@@ -6,23 +6,23 @@ using Work.Grains;
 namespace Work.Silo;
 
 /// <summary>Defines, and starts, the jobs listed under <c>Work:Jobs</c> once the silo is up.</summary>
-internal sealed partial class ConfiguredJobs(IConfiguration configuration, IGrainFactory grains, ILogger<ConfiguredJobs> logger) : IHostedService
+internal sealed partial class ConfiguredJobs(IReadOnlyList<ConfiguredJob> jobs, IGrainFactory grains, ILogger<ConfiguredJobs> logger) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The jobs under <c>Work:Jobs</c>, checked before the silo starts; every problem goes to <paramref name="failures"/>.</summary>
+    public static List<ConfiguredJob> Read(IConfiguration configuration, TimeSpan minInterval, List<string> failures)
     {
-        var failures = new List<string>();
-        var jobs = new List<(string Name, JobDefinition Definition, bool Start)>();
+        var jobs = new List<ConfiguredJob>();
         foreach (var section in configuration.GetSection("Work:Jobs").GetChildren())
         {
             var config = section.Get<JobConfig>() ?? new JobConfig();
-            jobs.Add((section.Key, config.ToDefinition(section.Key, failures), config.Start));
+            jobs.Add(new ConfiguredJob(section.Key, config.ToDefinition(section.Key, minInterval, failures), config.Start));
         }
 
-        if (failures.Count > 0)
-        {
-            throw new InvalidOperationException("The configured jobs are not valid: " + string.Join(" ", failures));
-        }
+        return jobs;
+    }
 
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
         foreach (var (name, definition, start) in jobs)
         {
             var job = grains.GetGrain<IConcurrentJobGrain>(name);
@@ -41,3 +41,6 @@ internal sealed partial class ConfiguredJobs(IConfiguration configuration, IGrai
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Job {Job} defined from configuration (handler {Handler}, started: {Started})")]
     private static partial void LogDefined(ILogger logger, string job, string handler, bool started);
 }
+
+/// <summary>A job from configuration.</summary>
+internal sealed record ConfiguredJob(string Name, JobDefinition Definition, bool Start);

@@ -42,9 +42,14 @@ public sealed class JobConfig
     public bool Start { get; set; } = true;
 
     /// <summary>The definition, or every problem with this configuration named by its key.</summary>
-    public JobDefinition ToDefinition(string name, List<string> failures)
+    public JobDefinition ToDefinition(string name, TimeSpan minInterval, List<string> failures)
     {
         var prefix = $"Work:Jobs:{name}";
+        if (JobLimits.NameProblem(name, $"The job name '{name}' under Work:Jobs") is { } nameProblem)
+        {
+            failures.Add(nameProblem);
+        }
+
         var args = JobArgs.Empty;
         if (!string.IsNullOrWhiteSpace(ArgsJson))
         {
@@ -72,6 +77,11 @@ public sealed class JobConfig
             Misfire = Misfire,
         };
         failures.AddRange(definition.Validate().Select(f => string.Create(CultureInfo.InvariantCulture, $"{prefix}: {f}")));
+        if (Every is { } interval && interval > TimeSpan.Zero && JobLimits.IntervalProblem(interval, minInterval, "Every.Interval") is { } tooShort)
+        {
+            failures.Add($"{prefix}: {tooShort}");
+        }
+
         return definition;
     }
 }

@@ -18,7 +18,10 @@ if (migrate)
     return await SchemaMigration.RunAsync(connectionString, Console.Out, Console.Error);
 }
 
-var failures = silo.Validate(connectionString);
+var failures = silo.Validate(connectionString).ToList();
+var cluster = builder.Configuration.GetSection(WorkClusterOptions.SectionName).Get<WorkClusterOptions>() ?? new WorkClusterOptions();
+failures.AddRange(cluster.Validate());
+var jobs = ConfiguredJobs.Read(builder.Configuration, cluster.MinInterval, failures);
 if (failures.Count > 0)
 {
     Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", failures));
@@ -83,6 +86,7 @@ builder.UseOrleans(orleans =>
         .UseTracing()
         .UseHealth());
 });
+builder.Services.AddSingleton<IReadOnlyList<ConfiguredJob>>(jobs);
 builder.Services.AddHostedService<ConfiguredJobs>();
 await builder.Build().RunAsync();
 return 0;

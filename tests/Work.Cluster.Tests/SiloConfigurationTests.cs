@@ -11,6 +11,9 @@ public sealed class SiloConfigurationTests
         { "Work__Silo__Clustering", "consul", "Work:Silo:Clustering must be 'localhost' or 'adonet'; it is 'consul'." },
         { "Work__Silo__Address", "not-an-ip", "Work:Silo:Address must be an IP address" },
         { "Work__Silo__Kubernetes", "true", "Work:Silo:Kubernetes needs Clustering 'adonet'" },
+        { $"Work__Jobs__{new string('j', 201)}__Handler", "echo", $"The job name '{new string('j', 201)}' under Work:Jobs must have at most 200 characters; it has 201." },
+        { "Work__Jobs__tick__Every", "00:00:00.0000001", "Work:Jobs:tick: Every.Interval must be at least" },
+        { "Work__Cluster__MinInterval", "00:00:00", "Work:Cluster:MinInterval must be positive" },
     };
 
     [Theory]

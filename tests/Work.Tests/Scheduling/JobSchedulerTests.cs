@@ -356,4 +356,104 @@ public sealed class JobSchedulerTests
         Assert.Equal(5, scheduler.History.Count);
         Assert.Equal(12, scheduler.State.Finished);
     }
+
+    [Fact]
+    public void AReportUnderAnotherLeaseIsRefusedAndChangesNothing()
+    {
+        var scheduler = Create();
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var run = Assert.Single(Take(scheduler));
+
+        Assert.False(scheduler.Report(Result(run), Lease + 1, []));
+        Assert.False(scheduler.Renew(run.ExecutionId, run.Attempt, Lease + 1, _time.GetUtcNow(), s_lease));
+        Assert.Equal(1, scheduler.InFlightCount);
+        Assert.Equal(0, scheduler.History.Count);
+        Assert.True(scheduler.Report(Result(run), Lease, []));
+    }
+
+    [Fact]
+    public void AtThePendingLimitPerformsAreRefusedAndNothingIsDropped()
+    {
+        var scheduler = new JobScheduler("job", new JobState(), _time, new Work.Hosting.WorkClusterOptions { MaxPendingPerJob = 3 });
+        scheduler.Define(new JobDefinition(new Job("h")));
+        scheduler.Start();
+        var ids = Enumerable.Range(0, 3).Select(_ => scheduler.Accept(_time.GetUtcNow() + TimeSpan.FromMinutes(1), null, null, null).ExecutionId).ToList();
+
+        var error = Assert.Throws<InvalidOperationException>(() => scheduler.Accept(_time.GetUtcNow(), null, null, null));
+        var batch = Assert.Throws<InvalidOperationException>(() => scheduler.EnsureCanAccept(2));
+
+        Assert.Contains("takes at most 3 (Work:Cluster:MaxPendingPerJob)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2 more were not accepted", batch.Message, StringComparison.Ordinal);
+        Assert.Equal(3, scheduler.PendingCount);
+        Assert.All(ids, id => Assert.True(scheduler.IsActive(id)));
+    }
+
+    [Fact]
+    public void AHandOverThatFailedPutsTheRunBackUnlessItWasCancelledOrMovedOn()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 3 });
+        scheduler.Start();
+        for (var i = 0; i < 3; i++)
+        {
+            scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        }
+
+        var runs = Take(scheduler);
+        var finished = new List<JobExecution>();
+        scheduler.Cancel(runs[1].ExecutionId, finished);
+        Assert.Empty(finished);
+
+        scheduler.Undispatched(runs[0], finished);
+        scheduler.Undispatched(runs[1], finished);
+        scheduler.Undispatched(runs[2] with { Attempt = 2 }, finished);
+
+        Assert.True(scheduler.IsActive(runs[0].ExecutionId));
+        Assert.False(scheduler.State.InFlight.ContainsKey(runs[0].ExecutionId));
+        Assert.Equal(JobScheduler.CancelledBeforeRun, Assert.Single(finished).ErrorType);
+        Assert.Equal(runs[1].ExecutionId, finished[0].ExecutionId);
+        Assert.True(scheduler.State.InFlight.ContainsKey(runs[2].ExecutionId));
+    }
+
+    [Fact]
+    public void DeleteForgetsEverythingAndCancelsWhatWaits()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 1, Every = new EverySchedule { Interval = TimeSpan.FromSeconds(1) } });
+        scheduler.Start();
+        var waiting = scheduler.Accept(_time.GetUtcNow() + TimeSpan.FromHours(1), null, null, null);
+        Take(scheduler);
+        var cancelled = new List<JobExecution>();
+
+        var running = scheduler.Delete(cancelled);
+
+        Assert.Single(running);
+        Assert.Equal(waiting.ExecutionId, Assert.Single(cancelled).ExecutionId);
+        Assert.False(scheduler.IsDefined);
+        Assert.False(scheduler.NeedsReminder);
+        Assert.Equal(0, scheduler.History.Count);
+        Assert.Null(scheduler.NextWakeUp(_time.GetUtcNow()));
+        Assert.Throws<InvalidOperationException>(scheduler.Start);
+    }
+
+    [Fact]
+    public void AStoredDefinitionTodaysLimitsRefuseIsAProblemUntilDefinedAgain()
+    {
+        var every = new EverySchedule { Interval = TimeSpan.FromTicks(1) };
+        var state = new JobState
+        {
+            Definition = new JobDefinition(new Job("h")) { Every = every },
+            Started = true,
+            Recurring = new RecurringRun { Schedule = every, Origin = _time.GetUtcNow() },
+        };
+        var scheduler = new JobScheduler("job", state, _time);
+
+        Assert.Contains("MinInterval", scheduler.Problem, StringComparison.Ordinal);
+        Assert.Empty(scheduler.TakeDue(_time.GetUtcNow() + TimeSpan.FromSeconds(1), []));
+        Assert.Null(scheduler.NextWakeUp(_time.GetUtcNow()));
+        Assert.Throws<InvalidOperationException>(() => scheduler.EnsureCanAccept(1));
+
+        scheduler.Define(new JobDefinition(new Job("h")));
+        Assert.Null(scheduler.Problem);
+        scheduler.EnsureCanAccept(1);
+    }
 }
