@@ -20,12 +20,34 @@ public abstract class KilledSiloProcessTests(ITestOutputHelper output) : IAsyncL
     /// <summary>SIGKILLs every silo process.</summary>
     protected abstract Task KillAllAsync();
 
+    /// <summary>The last lines every silo process wrote, for a failure's message.</summary>
+    protected abstract string SiloLogs();
+
+    // An exception filter: writes the silos' last lines, and lets the exception go on unchanged.
+    private bool Dump()
+    {
+        output.WriteLine(SiloLogs());
+        return false;
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public abstract Task DisposeAsync();
 
     [Fact]
     public async Task SchedulesSurviveSigkilledSiloProcesses()
+    {
+        try
+        {
+            await RunAsync();
+        }
+        catch (Exception) when (Dump())
+        {
+            throw;
+        }
+    }
+
+    private async Task RunAsync()
     {
         var (firstHost, first) = await StartAsync();
         Mark("started");
@@ -96,6 +118,8 @@ public sealed class SqliteKilledSiloProcessTests(ITestOutputHelper output) : Kil
 
     protected override Task KillAllAsync() => _silos[^1].KillAsync();
 
+    protected override string SiloLogs() => string.Join(Environment.NewLine, _silos.Select(s => $"--- silo {s.SiloPort}:{Environment.NewLine}{s.Output}"));
+
     public override async Task DisposeAsync()
     {
         foreach (var silo in _silos)
@@ -126,6 +150,8 @@ public sealed class PostgresKilledSiloProcessTests(ITestOutputHelper output) : K
     }
 
     protected override async Task KillAllAsync() => await Task.WhenAll(_clusters[^1].Silos.Select(s => s.KillAsync()));
+
+    protected override string SiloLogs() => string.Join(Environment.NewLine, _clusters.Select(c => c.ToString()));
 
     public override async Task DisposeAsync()
     {
