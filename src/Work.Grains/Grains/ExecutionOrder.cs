@@ -27,4 +27,15 @@ internal sealed record ExecutionOrder
     /// <summary>The lease's secret: the report and every renewal of this attempt carry it.</summary>
     [Id(5)]
     public long Lease { get; init; }
+
+    /// <summary>The order for an attempt of the job <paramref name="jobName"/> (<paramref name="job"/>) handed over as <paramref name="inFlight"/>.</summary>
+    public static ExecutionOrder For(string jobName, Job job, Scheduling.InFlightRun inFlight) => new()
+    {
+        JobName = jobName,
+        Job = job with { Args = inFlight.Run.Args ?? job.Args, TraceParent = inFlight.Run.TraceParent, TraceState = inFlight.Run.TraceState },
+        ExecutionId = inFlight.Run.ExecutionId,
+        Attempt = inFlight.Run.Attempt,
+        ScheduledAt = inFlight.Run.DueAt,
+        Lease = inFlight.Lease,
+    };
 }

@@ -2,9 +2,61 @@ using Work.Pipeline;
 
 namespace Work.Scheduling;
 
-// How runs come and go: recurring ticks, expired leases, finished attempts and retries, cancellation.
+// How runs come and go: stopping, deleting and cancelling, recurring ticks, expired leases, finished attempts and retries.
 internal sealed partial class JobScheduler
 {
+    /// <summary>Stops the job; returns the attempts in flight, whose executors should be told to cancel.</summary>
+    public IReadOnlyList<InFlightRun> Stop(List<JobExecution> cancelled)
+    {
+        State.Started = false;
+        State.Recurring = null;
+        CancelPending(null, cancelled);
+        return MarkCancelled(null);
+    }
+
+    /// <summary>
+    /// Deletes the job: what is pending is finished as cancelled (in <paramref name="cancelled"/>), the definition,
+    /// schedules, counters and history go, and the segments are dropped. Returns the attempts in flight, whose
+    /// executors should be told to cancel; their reports will be ignored.
+    /// </summary>
+    public IReadOnlyList<InFlightRun> Delete(List<JobExecution> cancelled)
+    {
+        var running = Stop(cancelled);
+        State.InFlight.Clear();
+        State.Definition = null;
+        State.StartedAt = default;
+        State.Finished = 0;
+        State.SkippedTicks = 0;
+        State.Lost = 0;
+        State.History = [];
+        History.Clear();
+        Problem = null;
+        return running;
+    }
+
+    /// <summary>
+    /// Cancels one execution or, with null, all: pending ones are finished as cancelled (in <paramref name="finished"/>);
+    /// running ones are marked so they are not retried, and returned for their executors to signal. An execution that
+    /// already finished is left as it is.
+    /// </summary>
+    /// <exception cref="ArgumentException">The id is empty or too long.</exception>
+    /// <exception cref="KeyNotFoundException">The job has no execution <paramref name="executionId"/>.</exception>
+    public IReadOnlyList<InFlightRun> Cancel(string? executionId, List<JobExecution> finished)
+    {
+        if (executionId is not null)
+        {
+            CheckExecutionId(executionId);
+        }
+
+        if (executionId is not null && !IsActive(executionId) && LastRecord(executionId) is null)
+        {
+            throw new KeyNotFoundException($"Job '{Name}' has no execution '{executionId}' pending, running or in its history.");
+        }
+
+        CancelPending(executionId, finished);
+        return MarkCancelled(executionId);
+    }
+
     private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) =>
         every is null ? null : new RecurringRun { Schedule = every, Origin = now, Next = every.RunImmediately ? 0 : 1 };
 

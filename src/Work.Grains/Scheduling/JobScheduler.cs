@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Work.Hosting;
 using Work.Pipeline;
 
@@ -128,35 +127,6 @@ internal sealed partial class JobScheduler
         State.Recurring = NewRecurring(definition.Every, now);
     }
 
-    /// <summary>Stops the job; returns the attempts in flight, whose executors should be told to cancel.</summary>
-    public IReadOnlyList<InFlightRun> Stop(List<JobExecution> cancelled)
-    {
-        State.Started = false;
-        State.Recurring = null;
-        CancelPending(null, cancelled);
-        return MarkCancelled(null);
-    }
-
-    /// <summary>
-    /// Deletes the job: what is pending is finished as cancelled (in <paramref name="cancelled"/>), the definition,
-    /// schedules, counters and history go, and the segments are dropped. Returns the attempts in flight, whose
-    /// executors should be told to cancel; their reports will be ignored.
-    /// </summary>
-    public IReadOnlyList<InFlightRun> Delete(List<JobExecution> cancelled)
-    {
-        var running = Stop(cancelled);
-        State.InFlight.Clear();
-        State.Definition = null;
-        State.StartedAt = default;
-        State.Finished = 0;
-        State.SkippedTicks = 0;
-        State.Lost = 0;
-        State.History = [];
-        History.Clear();
-        Problem = null;
-        return running;
-    }
-
     public void SetEvery(EverySchedule every)
     {
         ArgumentNullException.ThrowIfNull(every);
@@ -189,6 +159,12 @@ internal sealed partial class JobScheduler
                 $"(Work:Cluster:MaxPendingPerJob); {count} more were not accepted. Try again once some have run.");
         }
     }
+
+    /// <summary>The due time <paramref name="delay"/> from now.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The delay is not positive or beyond <see cref="JobLimits.Horizon"/>.</exception>
+    public DateTimeOffset DueIn(TimeSpan delay) => JobLimits.DelayProblem(delay) is { } problem
+        ? throw new ArgumentOutOfRangeException(nameof(delay), delay, problem)
+        : _time.GetUtcNow() + delay;
 
     /// <summary>Why a perform of <paramref name="request"/> cannot be accepted now, or null when it can.</summary>
     public string? RequestProblem(PerformRequest request) => request.Problem(_time.GetUtcNow());
@@ -229,6 +205,38 @@ internal sealed partial class JobScheduler
         }
 
         return run;
+    }
+
+    /// <summary>
+    /// Accepts several executions, all or none: every request is checked first (a problem is named by the request's
+    /// index), then the room for all of them. <paramref name="trace"/> gives each one's trace context.
+    /// </summary>
+    /// <exception cref="ArgumentException">A request is null or not valid; nothing was accepted.</exception>
+    /// <exception cref="InvalidOperationException">The job cannot accept them (see <see cref="EnsureCanAccept"/>).</exception>
+    public List<string> AcceptMany(IReadOnlyList<PerformRequest> requests, Func<PerformRequest, (string? Parent, string? State)> trace)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count > PerformRequest.MaxPerCall)
+        {
+            throw new ArgumentException($"PerformMany takes at most {PerformRequest.MaxPerCall} requests; it got {requests.Count}. Nothing was accepted.", nameof(requests));
+        }
+
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i] ?? throw new ArgumentException($"Request {i} is null. Nothing was accepted.", nameof(requests));
+            if (RequestProblem(request) is { } problem)
+            {
+                throw new ArgumentException($"Request {i}: {problem} Nothing was accepted.", nameof(requests));
+            }
+        }
+
+        EnsureCanAccept(requests.Count);
+        var now = _time.GetUtcNow();
+        return requests.Select(request =>
+        {
+            var (parent, state) = trace(request);
+            return Accept(request.At ?? now, request.Args, parent, state).ExecutionId;
+        }).ToList();
     }
 
     /// <exception cref="InvalidOperationException">The job is not defined, not usable as stored, or not started.</exception>
@@ -299,203 +307,6 @@ internal sealed partial class JobScheduler
         return due;
     }
 
-    /// <summary>Records that <paramref name="run"/> went to <paramref name="executor"/>, under a new lease secret.</summary>
-    public InFlightRun Dispatched(PendingRun run, string executor, DateTimeOffset now, TimeSpan lease)
-    {
-        var inFlight = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease, Lease = _leases() };
-        State.InFlight[run.ExecutionId] = inFlight;
-        return inFlight;
-    }
-
-    /// <summary>
-    /// Puts back a run whose hand-over failed, to try again when the cap next allows; a run cancelled meanwhile is
-    /// finished as cancelled instead (in <paramref name="finished"/>). Nothing happens when the attempt is no longer in
-    /// flight (reported, or given up as lost and dispatched again).
-    /// </summary>
-    public void Undispatched(PendingRun run, List<JobExecution> finished)
-    {
-        if (!State.InFlight.TryGetValue(run.ExecutionId, out var inFlight) || inFlight.Run.Attempt != run.Attempt)
-        {
-            return;
-        }
-
-        State.InFlight.Remove(run.ExecutionId);
-        if (inFlight.Cancelled)
-        {
-            var now = _time.GetUtcNow();
-            var record = Record(run, JobStatus.NoResponse, "Cancelled before it ran.", CancelledBeforeRun, now, now, "");
-            History.Add(record, Definition.HistoryLimit);
-            State.Finished++;
-            finished.Add(record);
-            return;
-        }
-
-        Insert(run);
-    }
-
-    /// <summary>
-    /// Records a report under <paramref name="lease"/>. Returns false when it is not for an attempt in flight under
-    /// that lease (a duplicate, one already given up as lost, or one this job never dispatched): such a report changes
-    /// nothing, so no execution is counted twice and nobody but its executor can finish an attempt.
-    /// </summary>
-    public bool Report(JobExecution execution, long lease, List<JobExecution> finished)
-    {
-        ArgumentNullException.ThrowIfNull(execution);
-        if (!State.InFlight.TryGetValue(execution.ExecutionId, out var inFlight)
-            || inFlight.Run.Attempt != execution.Attempt
-            || (inFlight.Lease != 0 && inFlight.Lease != lease))
-        {
-            return false;
-        }
-
-        State.InFlight.Remove(execution.ExecutionId);
-        Finish(inFlight, execution, finished);
-        return true;
-    }
-
-    /// <summary>Extends the lease of an attempt in flight whose secret is <paramref name="lease"/>; false when there is none.</summary>
-    public bool Renew(string executionId, int attempt, long lease, DateTimeOffset now, TimeSpan duration)
-    {
-        if (!State.InFlight.TryGetValue(executionId, out var inFlight)
-            || inFlight.Run.Attempt != attempt
-            || (inFlight.Lease != 0 && inFlight.Lease != lease))
-        {
-            return false;
-        }
-
-        State.InFlight[executionId] = inFlight with { LeaseUntil = now + duration };
-        return true;
-    }
-
-    /// <summary>
-    /// Gives every attempt in flight one more lease period: a new activation, which no executor can have renewed with
-    /// yet, does not count them lost at once.
-    /// </summary>
-    public void RenewAll(DateTimeOffset now, TimeSpan duration)
-    {
-        foreach (var (id, inFlight) in State.InFlight.ToList())
-        {
-            State.InFlight[id] = inFlight with { LeaseUntil = now + duration };
-        }
-    }
-
-    /// <summary>How many attempts are in flight on each executor.</summary>
-    public Dictionary<string, int> InFlightByExecutor()
-    {
-        var load = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var inFlight in State.InFlight.Values)
-        {
-            load[inFlight.Executor] = load.GetValueOrDefault(inFlight.Executor) + 1;
-        }
-
-        return load;
-    }
-
-    /// <summary>
-    /// Cancels one execution or, with null, all: pending ones are finished as cancelled (in <paramref name="finished"/>);
-    /// running ones are marked so they are not retried, and returned for their executors to signal. An execution that
-    /// already finished is left as it is.
-    /// </summary>
-    /// <exception cref="KeyNotFoundException">The job has no execution <paramref name="executionId"/>.</exception>
-    public IReadOnlyList<InFlightRun> Cancel(string? executionId, List<JobExecution> finished)
-    {
-        if (executionId is not null && !IsActive(executionId) && LastRecord(executionId) is null)
-        {
-            throw new KeyNotFoundException($"Job '{Name}' has no execution '{executionId}' pending, running or in its history.");
-        }
-
-        CancelPending(executionId, finished);
-        return MarkCancelled(executionId);
-    }
-
-    /// <summary>The earliest time something may need doing, or null when nothing is scheduled.</summary>
-    public DateTimeOffset? NextWakeUp(DateTimeOffset now)
-    {
-        if (State.Definition is not { } definition)
-        {
-            return null;
-        }
-
-        DateTimeOffset? next = null;
-        void Consider(DateTimeOffset time) => next = next is null || time < next ? time : next;
-
-        foreach (var inFlight in State.InFlight.Values)
-        {
-            Consider(inFlight.LeaseUntil);
-        }
-
-        if (Problem is not null)
-        {
-            return next;
-        }
-
-        if (State.Recurring is { } recurring)
-        {
-            Consider(recurring.DueAt(recurring.Next));
-        }
-
-        if (PendingCount > 0)
-        {
-            var allowed = AllowedWorkers(now);
-            if (State.InFlight.Count < allowed)
-            {
-                if (State.Pending.Count > 0)
-                {
-                    Consider(State.Pending[0].DueAt);
-                }
-
-                if (Ready.Peek() is { } ready)
-                {
-                    Consider(ready.DueAt);
-                }
-            }
-            else if (allowed < definition.MaxWorkers && State.Started && definition.StartInterval.Ticks <= JobLimits.Horizon.Ticks / allowed)
-            {
-                // Waiting for the ramp to allow one more.
-                Consider(State.StartedAt + (definition.StartInterval * allowed));
-            }
-        }
-
-        return next;
-    }
-
-    public JobInfo Info(DateTimeOffset now)
-    {
-        var due = new List<DateTimeOffset>();
-        if (State.Recurring is { } recurring)
-        {
-            due.Add(recurring.DueAt(recurring.Next));
-        }
-
-        due.AddRange(State.Pending.Take(10).Select(p => p.DueAt));
-        if (Ready.Peek() is { } ready)
-        {
-            due.Add(ready.DueAt);
-        }
-
-        return new JobInfo
-        {
-            Name = Name,
-            Definition = State.Definition,
-            Started = State.Started,
-            RunningWorkers = State.InFlight.Count,
-            AllowedWorkers = State.Definition is null ? 0 : AllowedWorkers(now),
-            Pending = PendingCount,
-            NextDueTimes = due.Order().Take(10).ToList(),
-            Finished = State.Finished,
-            SkippedTicks = State.SkippedTicks,
-            Lost = State.Lost,
-            Problem = Problem,
-        };
-    }
-
-    /// <summary>Whether an execution is pending or in flight.</summary>
-    public bool IsActive(string executionId) =>
-        State.InFlight.ContainsKey(executionId) || State.Pending.Exists(p => p.ExecutionId == executionId) || Ready.Contains(executionId);
-
-    /// <summary>The last recorded attempt of an execution, if any.</summary>
-    public JobExecution? LastRecord(string executionId) => History.LastOf(executionId);
-
     /// <summary>
     /// Everything changed since the last call, as one consistent moment to write: the main state is copied at the same
     /// moment as the segments it points at, so changes made while the write is under way go to the next write.
@@ -508,51 +319,5 @@ internal sealed partial class JobScheduler
     {
         Ready.MarkDirty(changes.Ready.Select(s => s.Number));
         History.MarkDirty(changes.History.Select(s => s.Number));
-    }
-
-    // Every problem a definition has under the limits of this silo.
-    private List<string> Problems(JobDefinition definition)
-    {
-        var failures = definition.Validate().ToList();
-        if (definition.Every is { } every && every.Interval > TimeSpan.Zero && every.Interval < _options.MinInterval)
-        {
-            failures.Add(JobLimits.IntervalProblem(every.Interval, _options.MinInterval, "Every.Interval")!);
-        }
-
-        return failures;
-    }
-
-    // A definition stored under earlier limits, or by a silo with a shorter MinInterval, may break today's.
-    private string? StoredProblem()
-    {
-        if (State.Definition is not { } definition)
-        {
-            return null;
-        }
-
-        var failures = Problems(definition);
-        if (State.Recurring is { } recurring && JobLimits.IntervalProblem(recurring.Schedule.Interval, _options.MinInterval, "The recurring interval") is { } interval)
-        {
-            failures.Add(interval);
-        }
-
-        return failures.Count == 0
-            ? null
-            : $"Job '{Name}' cannot run as stored: {string.Join(" ", failures.Distinct())} Define it again, stop it or delete it.";
-    }
-
-    private void EnsureUsable()
-    {
-        if (Problem is { } problem)
-        {
-            throw new InvalidOperationException(problem);
-        }
-    }
-
-    private static Func<long> NewLeaseSource()
-    {
-        // Secrets only executors see; seeded from the system's cryptographic source.
-        var random = new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
-        return () => random.NextInt64(1, long.MaxValue);
     }
 }

@@ -75,6 +75,24 @@ internal sealed class JobStore
             DeleteSegmentsAsync(_history, HistorySegmentName, _historyToDelete));
     }
 
+    /// <summary>
+    /// Writes what <paramref name="scheduler"/> changed since its last write, as one moment; when the main state is
+    /// not written, its segments are marked to be written again.
+    /// </summary>
+    public async Task WriteAsync(JobScheduler scheduler)
+    {
+        var changes = scheduler.TakeChanges();
+        try
+        {
+            await WriteAsync(changes);
+        }
+        catch
+        {
+            scheduler.NotWritten(changes);
+            throw;
+        }
+    }
+
     private async Task WriteSegmentAsync<T>(Dictionary<long, GrainState<T>> known, string name, long number, T value)
     {
         // A segment not known here is new: written with no ETag, it fails if another activation wrote it first.

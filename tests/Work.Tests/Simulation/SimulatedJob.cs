@@ -23,7 +23,7 @@ internal sealed class SimulatedJob
     private readonly Random _random;
     private readonly Func<InFlightRun, DateTimeOffset, bool> _dispatched;
     private readonly Action<string> _violation;
-    private TaskCompletionSource? _pumpSoon;
+    private readonly SharedTurn _acceptPump;
 
     public SimulatedJob(
         int number,
@@ -42,7 +42,8 @@ internal sealed class SimulatedJob
         _violation = violation;
         var timers = new FakeJobTimers(time, Turns, () => Dead);
         _store = new JobStore(storage.For(this), GrainId.Create("job", Name));
-        _commit = new GroupCommit(WriteAsync, options.WriteDelay, timers, OnWriteFailed);
+        _commit = new GroupCommit(() => _store.WriteAsync(Scheduler!), options.WriteDelay, timers, OnWriteFailed);
+        _acceptPump = new SharedTurn(() => PumpAsync(mustSave: true));
         _alarm = new WakeUpAlarm(timers, new PreciseWakeUps(time), time, PumpInBackgroundAsync);
     }
 
@@ -77,19 +78,8 @@ internal sealed class SimulatedJob
 
     public Task<IReadOnlyList<string>> AcceptAsync(IReadOnlyList<PerformRequest> requests) => Turns.Start(async () =>
     {
-        var scheduler = await UsableAsync();
-        foreach (var request in requests)
-        {
-            if (scheduler.RequestProblem(request) is { } problem)
-            {
-                throw new ArgumentException(problem);
-            }
-        }
-
-        scheduler.EnsureCanAccept(requests.Count);
-        var now = _time.GetUtcNow();
-        var ids = requests.Select(r => scheduler.Accept(r.At ?? now, r.Args, null, null).ExecutionId).ToList();
-        await PumpSoonAsync();
+        var ids = (await UsableAsync()).AcceptMany(requests, _ => (null, null));
+        await _acceptPump.RunAsync();
         return (IReadOnlyList<string>)ids;
     });
 
@@ -169,33 +159,6 @@ internal sealed class SimulatedJob
         return Scheduler!;
     }
 
-    private Task PumpSoonAsync()
-    {
-        if (_pumpSoon is { } pending)
-        {
-            return pending.Task;
-        }
-
-        var soon = _pumpSoon = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = RunPumpSoonAsync(soon);
-        return soon.Task;
-    }
-
-    private async Task RunPumpSoonAsync(TaskCompletionSource soon)
-    {
-        await Task.Yield();
-        _pumpSoon = null;
-        try
-        {
-            await PumpAsync(mustSave: true);
-            soon.TrySetResult();
-        }
-        catch (Exception ex)
-        {
-            soon.TrySetException(ex);
-        }
-    }
-
     // The grain's pump, with the hand-over going to the simulated executors.
     private async Task PumpAsync(List<JobExecution>? finished = null, bool mustSave = false)
     {
@@ -265,21 +228,6 @@ internal sealed class SimulatedJob
         catch (Exception ex)
         {
             _violation($"{this}: a background pump failed: {ex}");
-        }
-    }
-
-    private async Task WriteAsync()
-    {
-        var scheduler = Scheduler!;
-        var changes = scheduler.TakeChanges();
-        try
-        {
-            await _store.WriteAsync(changes);
-        }
-        catch
-        {
-            scheduler.NotWritten(changes);
-            throw;
         }
     }
 

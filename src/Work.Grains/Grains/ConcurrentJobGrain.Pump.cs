@@ -1,0 +1,198 @@
+using Orleans.Storage;
+using Work.Scheduling;
+
+namespace Work.Grains;
+
+// The job's machinery around its API: loading, the pump, the hand-over to executors, and its writes.
+internal sealed partial class ConcurrentJobGrain
+{
+    // The scheduler of a job that can answer: its name is valid, its state loaded, and no other activation wrote it.
+    private async ValueTask<JobScheduler> UsableAsync()
+    {
+        if (_nameProblem is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
+        if (_conflicted)
+        {
+            throw new InconsistentStateException($"Job '{Name}' was written by another activation meanwhile and is reloading; try again.");
+        }
+
+        if (_scheduler is null)
+        {
+            await LoadAsync();
+        }
+
+        return _scheduler!;
+    }
+
+    private async Task LoadAsync()
+    {
+        StoredJob stored;
+        try
+        {
+            stored = await _store.LoadAsync();
+        }
+        catch (Exception ex)
+        {
+            LogLoadFailed(_logger, ex, Name);
+
+            // The cause stays in the silo's log: a database's own exception may not cross to the caller.
+            throw new JobStorageException($"Job '{Name}' could not read its stored state: {ex.GetType().Name}: {ex.Message}");
+        }
+
+        var scheduler = _scheduler = JobScheduler.Load(Name, stored, _time, _options);
+
+        // Executors cannot have renewed with this activation yet: every attempt in flight gets one lease period to
+        // report or renew before it counts as lost.
+        scheduler.RenewAll(_time.GetUtcNow(), _options.LeaseDuration);
+        if (_store.RecordExists)
+        {
+            LogActivated(_logger, Name, scheduler.PendingCount, scheduler.InFlightCount, scheduler.NeedsReminder);
+        }
+
+        if (scheduler.Problem is { } problem)
+        {
+            LogStoredProblem(_logger, problem);
+        }
+
+        // Due times that passed while the job was not active are handled now (misfire policy for recurring ticks).
+        await PumpAsync();
+    }
+
+    /// <summary>
+    /// Takes what is due under the cap, hands the runs to executors (one call per executor), makes them and whatever
+    /// just changed durable in one group-committed write, and re-arms the alarm.
+    /// </summary>
+    private async Task PumpAsync(List<JobExecution>? finished = null, bool mustSave = false)
+    {
+        var scheduler = _scheduler!;
+        var now = _time.GetUtcNow();
+        finished ??= [];
+        var due = scheduler.TakeDue(now, finished);
+        var batches = new List<(string Executor, List<InFlightRun> Runs)>();
+        if (due.Count > 0)
+        {
+            foreach (var (executor, runs) in _roster.Assign(due, scheduler.InFlightByExecutor()))
+            {
+                batches.Add((executor, runs.ConvertAll(run => scheduler.Dispatched(run, executor, now, _options.LeaseDuration))));
+            }
+        }
+
+        _waiters.Complete(finished);
+
+        // Runs go out while the write is under way: a tick is not late by a storage round trip. If this silo dies
+        // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
+        // an executor still running the same attempt does not start it twice, and the history records one).
+        // Nobody waits for an executor to take its runs: an executor on a silo that just died may not answer before
+        // the response timeout. A failed hand-over puts its runs back.
+        foreach (var (executor, runs) in batches)
+        {
+            _ = HandOverAsync(executor, runs);
+        }
+
+        // Armed before the write, so the next due time is not held up by it.
+        Rearm(scheduler);
+        if (mustSave)
+        {
+            await CommitAsync();
+        }
+        else if (batches.Count > 0 || finished.Count > 0)
+        {
+            // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
+            // and attempt. They share a write with whatever follows within WriteDelay.
+            _commit.CommitSoon();
+        }
+
+        _reminder.Set(scheduler.NeedsReminder);
+    }
+
+    private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), keepAlive: scheduler.NeedsReminder);
+
+    private async Task HandOverAsync(string executor, List<InFlightRun> runs)
+    {
+        var scheduler = _scheduler!;
+        var job = scheduler.Definition.Job;
+        var orders = runs.ConvertAll(inFlight => ExecutionOrder.For(Name, job, inFlight));
+        try
+        {
+            await _roster.Executor(executor).ExecuteAsync(orders);
+        }
+        catch (Exception ex)
+        {
+            // The executor's silo is going away: the runs go back to pending and are dispatched again.
+            LogDispatchFailed(_logger, ex, Name, runs.Count, executor);
+            var finished = new List<JobExecution>();
+            foreach (var inFlight in runs)
+            {
+                scheduler.Undispatched(inFlight.Run, finished);
+            }
+
+            _waiters.Complete(finished);
+            _commit.CommitSoon();
+            Rearm(scheduler);
+        }
+    }
+
+    private async Task SignalAsync(IReadOnlyList<InFlightRun> running)
+    {
+        await Task.WhenAll(running.Select(async r =>
+        {
+            try
+            {
+                await _roster.Executor(r.Executor).CancelAsync(r.Run.ExecutionId);
+            }
+            catch (Exception ex)
+            {
+                LogCancelFailed(_logger, ex, Name, r.Run.ExecutionId, r.Executor);
+            }
+        }));
+    }
+
+    private async Task PumpInBackgroundAsync()
+    {
+        if (_scheduler is null || _conflicted)
+        {
+            return;
+        }
+
+        try
+        {
+            await PumpAsync();
+        }
+        catch (Exception ex)
+        {
+            LogPumpFailed(_logger, ex, Name);
+            Rearm(_scheduler);
+        }
+    }
+
+    private async Task CommitAsync()
+    {
+        try
+        {
+            await _commit.CommitAsync();
+        }
+        catch (Exception ex) when (ex is not InconsistentStateException)
+        {
+            // The cause stays in the silo's log: a database's own exception may not cross to the caller.
+            throw new JobStorageException($"Job '{Name}' could not write its state ({ex.GetType().Name}: {ex.Message}); it keeps trying. The call was not acknowledged.");
+        }
+    }
+
+    private bool OnWriteFailed(Exception error)
+    {
+        LogWriteFailed(_logger, error, Name);
+        if (error is InconsistentStateException)
+        {
+            // Another activation wrote meanwhile: this one stops answering and starts over from storage.
+            _conflicted = true;
+            _alarm.Stop();
+            DeactivateOnIdle();
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+
+namespace Work.Scheduling;
+
+// What the job refuses: definitions against this silo's limits, and a stored state today's limits refuse.
+internal sealed partial class JobScheduler
+{
+    // Every problem a definition has under the limits of this silo.
+    private List<string> Problems(JobDefinition definition)
+    {
+        var failures = definition.Validate().ToList();
+        if (definition.Every is { } every && every.Interval > TimeSpan.Zero && every.Interval < _options.MinInterval)
+        {
+            failures.Add(JobLimits.IntervalProblem(every.Interval, _options.MinInterval, "Every.Interval")!);
+        }
+
+        return failures;
+    }
+
+    // A definition stored under earlier limits, or by a silo with a shorter MinInterval, may break today's.
+    private string? StoredProblem()
+    {
+        if (State.Definition is not { } definition)
+        {
+            return null;
+        }
+
+        var failures = Problems(definition);
+        if (State.Recurring is { } recurring && JobLimits.IntervalProblem(recurring.Schedule.Interval, _options.MinInterval, "The recurring interval") is { } interval)
+        {
+            failures.Add(interval);
+        }
+
+        return failures.Count == 0
+            ? null
+            : $"Job '{Name}' cannot run as stored: {string.Join(" ", failures.Distinct())} Define it again, stop it or delete it.";
+    }
+
+    private static void CheckExecutionId(string executionId)
+    {
+        if (JobLimits.ExecutionIdProblem(executionId) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(executionId));
+        }
+    }
+
+    private void EnsureUsable()
+    {
+        if (Problem is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+    }
+
+    private static Func<long> NewLeaseSource()
+    {
+        // Secrets only executors see; seeded from the system's cryptographic source.
+        var random = new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
+        return () => random.NextInt64(1, long.MaxValue);
+    }
+}
