@@ -233,7 +233,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var now = _time.GetUtcNow();
         foreach (var lease in leases)
         {
-            scheduler.Renew(lease.ExecutionId, lease.Attempt, lease.Lease, now, _options.LeaseDuration);
+            scheduler.Renew(lease.ExecutionId, lease.Attempt, lease.Lease, lease.Executor, now, _options.LeaseDuration);
         }
 
         Rearm(scheduler);

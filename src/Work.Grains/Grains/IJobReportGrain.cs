@@ -17,12 +17,13 @@ internal interface IJobReportGrain : IGrainWithStringKey
     Task RenewAsync(IReadOnlyList<ExecutionLease> leases);
 }
 
-/// <summary>One attempt under its lease.</summary>
+/// <summary>One attempt under its lease, running (or finished and not yet reported) on the silo <c>Executor</c>.</summary>
 [GenerateSerializer, Immutable, Alias("work.execution-lease")]
 internal sealed record ExecutionLease(
     [property: Id(0)] string ExecutionId,
     [property: Id(1)] int Attempt,
-    [property: Id(2)] long Lease);
+    [property: Id(2)] long Lease,
+    [property: Id(3)] string Executor = "");
 
 /// <summary>A finished attempt, reported under its lease.</summary>
 [GenerateSerializer, Immutable, Alias("work.execution-report")]

@@ -215,7 +215,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             try
             {
                 await _grains.GetGrain<IJobReportGrain>(group.Key).RenewAsync(
-                    group.DistinctBy(o => (o.ExecutionId, o.Attempt)).Select(o => new ExecutionLease(o.ExecutionId, o.Attempt, o.Lease)).ToList());
+                    group.DistinctBy(o => (o.ExecutionId, o.Attempt)).Select(o => new ExecutionLease(o.ExecutionId, o.Attempt, o.Lease, _engine.SiloName)).ToList());
             }
             catch (Exception ex)
             {

@@ -3,10 +3,10 @@ namespace Work.Scheduling;
 // Attempts handed to executors: their leases, the secret each carries, reports and renewals.
 internal sealed partial class JobScheduler
 {
-    /// <summary>Records that <paramref name="run"/> went to <paramref name="executor"/>, under a new lease secret.</summary>
+    /// <summary>Records that <paramref name="run"/> went to <paramref name="executor"/>, under its lease secret.</summary>
     public InFlightRun Dispatched(PendingRun run, string executor, DateTimeOffset now, TimeSpan lease)
     {
-        var inFlight = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease, Lease = _leases() };
+        var inFlight = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease, Lease = LeaseFor(run.ExecutionId, run.Attempt) };
         State.InFlight[run.ExecutionId] = inFlight;
         return inFlight;
     }
@@ -38,36 +38,61 @@ internal sealed partial class JobScheduler
     }
 
     /// <summary>
-    /// Records a report under <paramref name="lease"/>. Returns false when it is not for an attempt in flight under
-    /// that lease (a duplicate, one already given up as lost, or one this job never dispatched): such a report changes
-    /// nothing, so no execution is counted twice and nobody but its executor can finish an attempt.
+    /// Records a report under <paramref name="lease"/>. Returns false when it is not for an attempt this job sent under
+    /// that lease and has not finished (a duplicate, one already given up as lost, a forged one): such a report changes
+    /// nothing, so no execution is counted twice and nobody but its executor can finish an attempt. An attempt the job
+    /// holds as waiting is finished too when its lease proves the job sent it: its hand-over failed on the job's side but
+    /// reached the executor, or its dispatch was not yet written when the job's silo died.
     /// </summary>
     public bool Report(JobExecution execution, long lease, List<JobExecution> finished)
     {
         ArgumentNullException.ThrowIfNull(execution);
-        if (!State.InFlight.TryGetValue(execution.ExecutionId, out var inFlight)
-            || inFlight.Run.Attempt != execution.Attempt
-            || (inFlight.Lease != 0 && inFlight.Lease != lease))
+        var (id, attempt) = (execution.ExecutionId, execution.Attempt);
+        if (State.InFlight.TryGetValue(id, out var inFlight))
+        {
+            if (inFlight.Run.Attempt != attempt || (inFlight.Lease != 0 && inFlight.Lease != lease))
+            {
+                return false;
+            }
+
+            State.InFlight.Remove(id);
+            Finish(inFlight, execution, finished);
+            return true;
+        }
+
+        if (lease != LeaseFor(id, attempt) || TakeWaiting(id, attempt) is not { } run)
         {
             return false;
         }
 
-        State.InFlight.Remove(execution.ExecutionId);
-        Finish(inFlight, execution, finished);
+        Finish(new InFlightRun { Run = run, Executor = execution.Worker, DispatchedAt = execution.StartedAt, Lease = lease }, execution, finished);
         return true;
     }
 
-    /// <summary>Extends the lease of an attempt in flight whose secret is <paramref name="lease"/>; false when there is none.</summary>
-    public bool Renew(string executionId, int attempt, long lease, DateTimeOffset now, TimeSpan duration)
+    /// <summary>
+    /// Extends the lease of an attempt in flight under <paramref name="lease"/>. An attempt the job holds as waiting,
+    /// whose lease proves the job sent it, is taken back in flight on <paramref name="executor"/> instead of being sent
+    /// again. False when there is no such attempt.
+    /// </summary>
+    public bool Renew(string executionId, int attempt, long lease, string executor, DateTimeOffset now, TimeSpan duration)
     {
-        if (!State.InFlight.TryGetValue(executionId, out var inFlight)
-            || inFlight.Run.Attempt != attempt
-            || (inFlight.Lease != 0 && inFlight.Lease != lease))
+        if (State.InFlight.TryGetValue(executionId, out var inFlight))
+        {
+            if (inFlight.Run.Attempt != attempt || (inFlight.Lease != 0 && inFlight.Lease != lease))
+            {
+                return false;
+            }
+
+            State.InFlight[executionId] = inFlight with { LeaseUntil = now + duration };
+            return true;
+        }
+
+        if (lease != LeaseFor(executionId, attempt) || TakeWaiting(executionId, attempt) is not { } run)
         {
             return false;
         }
 
-        State.InFlight[executionId] = inFlight with { LeaseUntil = now + duration };
+        State.InFlight[executionId] = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + duration, Lease = lease };
         return true;
     }
 
@@ -93,5 +118,38 @@ internal sealed partial class JobScheduler
         }
 
         return load;
+    }
+
+    // An attempt's secret: the job's key, its execution id and its attempt number mixed (SplitMix64's finalizer), so
+    // it cannot be told without the key, and every activation of the job gives it the same secret.
+    private long LeaseFor(string executionId, int attempt)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in executionId)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        var x = hash ^ (ulong)State.LeaseKey ^ ((ulong)attempt * 0x9E3779B97F4A7C15UL);
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        x ^= x >> 31;
+        var lease = (long)(x & long.MaxValue);
+        return lease == 0 ? 1 : lease;
+    }
+
+    // Takes an attempt out of the waiting runs (timed or ready), or null when it is not waiting.
+    private PendingRun? TakeWaiting(string executionId, int attempt)
+    {
+        var index = State.Pending.FindIndex(p => p.ExecutionId == executionId && p.Attempt == attempt);
+        if (index >= 0)
+        {
+            var run = State.Pending[index];
+            State.Pending.RemoveAt(index);
+            return run;
+        }
+
+        // Runs accepted to run now wait in the ready queue as first attempts; retries wait among the timed ones.
+        return attempt == 1 ? Ready.Remove(executionId) : null;
     }
 }

@@ -52,10 +52,10 @@ internal sealed partial class JobScheduler
         }
     }
 
-    private static Func<long> NewLeaseSource()
+    private static Func<long> NewLeaseKeySource() => static () =>
     {
-        // Secrets only executors see; seeded from the system's cryptographic source.
-        var random = new Random(RandomNumberGenerator.GetInt32(int.MaxValue));
-        return () => random.NextInt64(1, long.MaxValue);
-    }
+        // The key of secrets only executors see, from the system's cryptographic source.
+        var key = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(8));
+        return key == 0 ? 1 : key;
+    };
 }

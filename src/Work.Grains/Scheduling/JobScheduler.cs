@@ -30,7 +30,7 @@ internal sealed partial class JobScheduler
         TimeProvider time,
         WorkClusterOptions? options = null,
         Func<double>? random = null,
-        Func<long>? leases = null,
+        Func<long>? leaseKeys = null,
         ReadyQueue? ready = null,
         HistoryLog? history = null)
     {
@@ -39,21 +39,25 @@ internal sealed partial class JobScheduler
         _time = time;
         _options = options ?? new WorkClusterOptions();
         _random = random ?? Random.Shared.NextDouble;
-        _leases = leases ?? NewLeaseSource();
+        _leases = leaseKeys ?? NewLeaseKeySource();
         Ready = ready ?? new ReadyQueue(state);
         History = history ?? new HistoryLog(state);
         Problem = StoredProblem();
+        if (State.LeaseKey == 0)
+        {
+            State.LeaseKey = _leases();
+        }
     }
 
     /// <summary>A scheduler over what a job's storage held.</summary>
     public static JobScheduler Load(
-        string name, StoredJob stored, TimeProvider time, WorkClusterOptions options, Func<double>? random = null, Func<long>? leases = null)
+        string name, StoredJob stored, TimeProvider time, WorkClusterOptions options, Func<double>? random = null, Func<long>? leaseKeys = null)
     {
         var ready = new ReadyQueue(stored.State);
         ready.Load(stored.Ready, stored.NextReadySegment);
         var history = new HistoryLog(stored.State);
         history.Load(stored.History, stored.NextHistorySegment);
-        return new JobScheduler(name, stored.State, time, options, random, leases, ready, history);
+        return new JobScheduler(name, stored.State, time, options, random, leaseKeys, ready, history);
     }
 
     public string Name { get; }

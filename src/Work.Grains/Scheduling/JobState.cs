@@ -90,6 +90,13 @@ public sealed class JobState
     public int ReadyTailCount { get; set; } = -1;
 
     /// <summary>
+    /// The job's secret key for lease secrets: an attempt's secret is derived from it, its execution id and its attempt
+    /// number, so every activation gives the same attempt the same secret (zero in state written by earlier versions).
+    /// </summary>
+    [Id(19)]
+    public long LeaseKey { get; set; }
+
+    /// <summary>
     /// A copy to write, taken at the same moment as the segments it points at: the job goes on changing while a write
     /// is under way, and what is written must be one consistent moment. The records inside are immutable.
     /// </summary>
@@ -114,6 +121,7 @@ public sealed class JobState
         HistoryHeadOffset = HistoryHeadOffset,
         HistoryTail = HistoryTail,
         HistoryTailCount = HistoryTailCount,
+        LeaseKey = LeaseKey,
     };
 }
 

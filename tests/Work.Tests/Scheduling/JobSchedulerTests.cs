@@ -8,12 +8,13 @@ public sealed class JobSchedulerTests
     private static readonly TimeSpan s_lease = TimeSpan.FromSeconds(30);
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
 
-    // Every attempt is dispatched under this lease secret.
-    private const long Lease = 7;
+    // The lease secret the job sent an attempt with, while it is in flight.
+    private static long LeaseOf(JobScheduler scheduler, PendingRun run) =>
+        scheduler.State.InFlight.TryGetValue(run.ExecutionId, out var inFlight) ? inFlight.Lease : 0;
 
     private JobScheduler Create(JobDefinition? definition = null, JobState? state = null)
     {
-        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, random: () => 0.5, leases: () => Lease);
+        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, random: () => 0.5);
         scheduler.Define(definition ?? new JobDefinition(new Job("h")));
         return scheduler;
     }
@@ -90,7 +91,7 @@ public sealed class JobSchedulerTests
         var first = Take(scheduler);
         Assert.Equal(3, first.Count);
         Assert.Empty(Take(scheduler));
-        Assert.True(scheduler.Report(Result(first[0]), Lease, []));
+        Assert.True(scheduler.Report(Result(first[0]), LeaseOf(scheduler, first[0]), []));
         Assert.Single(Take(scheduler));
         Assert.Equal(3, scheduler.State.InFlight.Count);
         Assert.Equal(6, scheduler.PendingCount);
@@ -121,10 +122,11 @@ public sealed class JobSchedulerTests
         scheduler.Start();
         scheduler.Accept(_time.GetUtcNow(), null, null, null);
         var run = Assert.Single(Take(scheduler));
+        var lease = LeaseOf(scheduler, run);
 
-        Assert.True(scheduler.Report(Result(run), Lease, []));
-        Assert.False(scheduler.Report(Result(run), Lease, []));
-        Assert.False(scheduler.Report(Result(run with { Attempt = 7 }), Lease, []));
+        Assert.True(scheduler.Report(Result(run), lease, []));
+        Assert.False(scheduler.Report(Result(run), lease, []));
+        Assert.False(scheduler.Report(Result(run with { Attempt = 7 }), lease, []));
 
         Assert.Single(scheduler.History.Records);
         Assert.Equal(1, scheduler.State.Finished);
@@ -163,7 +165,7 @@ public sealed class JobSchedulerTests
             foreach (var run in Take(scheduler))
             {
                 due.Add(run.DueAt);
-                scheduler.Report(Result(run), Lease, []);
+                scheduler.Report(Result(run), LeaseOf(scheduler, run), []);
             }
 
             // Wake a little late each time: the grid does not move.
@@ -187,7 +189,7 @@ public sealed class JobSchedulerTests
             Assert.Empty(Take(scheduler));
         }
 
-        scheduler.Report(Result(first), Lease, []);
+        scheduler.Report(Result(first), LeaseOf(scheduler, first), []);
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Single(Take(scheduler));
         Assert.Equal(3, scheduler.State.SkippedTicks);
@@ -238,19 +240,19 @@ public sealed class JobSchedulerTests
         var finished = new List<JobExecution>();
 
         var first = Assert.Single(Take(scheduler));
-        scheduler.Report(Result(first, JobStatus.InternalError), Lease, finished);
+        scheduler.Report(Result(first, JobStatus.InternalError), LeaseOf(scheduler, first), finished);
         Assert.Empty(finished);
         Assert.Equal(_time.GetUtcNow().AddSeconds(2), scheduler.NextWakeUp(_time.GetUtcNow()));
 
         _time.Advance(TimeSpan.FromSeconds(2));
         var second = Assert.Single(Take(scheduler));
         Assert.Equal((first.ExecutionId, 2), (second.ExecutionId, second.Attempt));
-        scheduler.Report(Result(second, JobStatus.Timeout), Lease, finished);
+        scheduler.Report(Result(second, JobStatus.Timeout), LeaseOf(scheduler, second), finished);
         Assert.Equal(_time.GetUtcNow().AddSeconds(6), scheduler.NextWakeUp(_time.GetUtcNow()));
 
         _time.Advance(TimeSpan.FromSeconds(6));
         var third = Assert.Single(Take(scheduler));
-        scheduler.Report(Result(third, JobStatus.Unavailable), Lease, finished);
+        scheduler.Report(Result(third, JobStatus.Unavailable), LeaseOf(scheduler, third), finished);
 
         var final = Assert.Single(finished);
         Assert.Equal(3, final.Attempt);
@@ -303,12 +305,12 @@ public sealed class JobSchedulerTests
         for (var i = 0; i < 10; i++)
         {
             _time.Advance(TimeSpan.FromSeconds(20));
-            scheduler.Renew(run.ExecutionId, run.Attempt, Lease, _time.GetUtcNow(), s_lease);
+            scheduler.Renew(run.ExecutionId, run.Attempt, LeaseOf(scheduler, run), "silo-a", _time.GetUtcNow(), s_lease);
             Assert.Empty(Take(scheduler));
         }
 
         Assert.Equal(0, scheduler.State.Lost);
-        Assert.True(scheduler.Report(Result(run), Lease, []));
+        Assert.True(scheduler.Report(Result(run), LeaseOf(scheduler, run), []));
     }
 
     [Fact]
@@ -333,7 +335,7 @@ public sealed class JobSchedulerTests
 
         // The cancelled attempt reports 503 and is not retried.
         finished.Clear();
-        scheduler.Report(Result(a, JobStatus.Unavailable), Lease, finished);
+        scheduler.Report(Result(a, JobStatus.Unavailable), LeaseOf(scheduler, a), finished);
         Assert.Equal(a.ExecutionId, Assert.Single(finished).ExecutionId);
         Assert.Empty(scheduler.State.Pending);
     }
@@ -350,7 +352,7 @@ public sealed class JobSchedulerTests
 
         foreach (var run in Take(scheduler))
         {
-            scheduler.Report(Result(run), Lease, []);
+            scheduler.Report(Result(run), LeaseOf(scheduler, run), []);
         }
 
         Assert.Equal(5, scheduler.History.Count);
@@ -365,11 +367,11 @@ public sealed class JobSchedulerTests
         scheduler.Accept(_time.GetUtcNow(), null, null, null);
         var run = Assert.Single(Take(scheduler));
 
-        Assert.False(scheduler.Report(Result(run), Lease + 1, []));
-        Assert.False(scheduler.Renew(run.ExecutionId, run.Attempt, Lease + 1, _time.GetUtcNow(), s_lease));
+        Assert.False(scheduler.Report(Result(run), LeaseOf(scheduler, run) + 1, []));
+        Assert.False(scheduler.Renew(run.ExecutionId, run.Attempt, LeaseOf(scheduler, run) + 1, "forger", _time.GetUtcNow(), s_lease));
         Assert.Equal(1, scheduler.InFlightCount);
         Assert.Equal(0, scheduler.History.Count);
-        Assert.True(scheduler.Report(Result(run), Lease, []));
+        Assert.True(scheduler.Report(Result(run), LeaseOf(scheduler, run), []));
     }
 
     [Fact]
@@ -455,5 +457,46 @@ public sealed class JobSchedulerTests
         scheduler.Define(new JobDefinition(new Job("h")));
         Assert.Null(scheduler.Problem);
         scheduler.EnsureCanAccept(1);
+    }
+
+    [Fact]
+    public void AnAttemptSentWhoseHandOverSeemedToFailIsFinishedByItsReportNotSentAgain()
+    {
+        var scheduler = Create();
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var run = Assert.Single(Take(scheduler));
+        var lease = LeaseOf(scheduler, run);
+
+        // The hand-over call failed on the job's side, but the executor got the order and ran it.
+        scheduler.Undispatched(run, []);
+        Assert.False(scheduler.Report(Result(run), lease + 1, []));
+        Assert.True(scheduler.Report(Result(run), lease, []));
+
+        Assert.False(scheduler.IsActive(run.ExecutionId));
+        Assert.Single(scheduler.History.Records);
+        Assert.Empty(scheduler.TakeDue(_time.GetUtcNow(), []));
+    }
+
+    [Fact]
+    public void ARenewalOfAnAttemptHeldAsWaitingTakesItBackInFlight()
+    {
+        // What a new activation loads when the dispatch was not written before the job's silo died.
+        var state = new JobState();
+        var first = Create(state: state);
+        first.Start();
+        first.Accept(_time.GetUtcNow(), null, null, null);
+        var run = Assert.Single(Take(first));
+        var lease = LeaseOf(first, run);
+        state.InFlight.Clear();
+        state.Pending.Add(run);
+        var reloaded = new JobScheduler("job", state, _time);
+
+        Assert.False(reloaded.Renew(run.ExecutionId, run.Attempt, lease ^ 1, "silo-a", _time.GetUtcNow(), s_lease));
+        Assert.True(reloaded.Renew(run.ExecutionId, run.Attempt, lease, "silo-a", _time.GetUtcNow(), s_lease));
+
+        Assert.Equal("silo-a", reloaded.State.InFlight[run.ExecutionId].Executor);
+        Assert.Empty(reloaded.TakeDue(_time.GetUtcNow(), []));
+        Assert.True(reloaded.Report(Result(run), lease, []));
     }
 }

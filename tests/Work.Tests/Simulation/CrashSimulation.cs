@@ -51,6 +51,7 @@ internal sealed class CrashSimulation
     private readonly List<ExecutionLeaseAndOrder> _running = [];
     private readonly List<ExecutionReport> _unreported = [];
     private int _starts;
+    private readonly HashSet<(string Id, int Attempt)> _started = [];
     private int _storageVersion;
     private int _checkedVersion = -1;
 
@@ -67,6 +68,9 @@ internal sealed class CrashSimulation
 
     /// <summary>Attempts the executors started, duplicates included.</summary>
     public int Starts => _starts;
+
+    /// <summary>Attempts the executors started again after they had run them (at least once: identifiable by id).</summary>
+    public int Repeats { get; private set; }
 
     /// <summary>Executions acknowledged to callers.</summary>
     public int Acknowledged => _ackedIds.Count;
@@ -325,8 +329,8 @@ internal sealed class CrashSimulation
 
     private void Renew(SimulatedJob target)
     {
-        var leases = _running.Select(r => new ExecutionLease(r.ExecutionId, r.Attempt, r.Lease))
-            .Concat(_unreported.Select(r => new ExecutionLease(r.Execution.ExecutionId, r.Execution.Attempt, r.Lease)))
+        var leases = _running.Select(r => new ExecutionLease(r.ExecutionId, r.Attempt, r.Lease, r.Executor))
+            .Concat(_unreported.Select(r => new ExecutionLease(r.Execution.ExecutionId, r.Execution.Attempt, r.Lease, r.Execution.Worker)))
             .ToList();
         if (leases.Count > 0)
         {
@@ -417,6 +421,11 @@ internal sealed class CrashSimulation
         }
 
         _starts++;
+        if (!_started.Add((run.ExecutionId, run.Attempt)))
+        {
+            Repeats++;
+        }
+
         _running.Add(new ExecutionLeaseAndOrder(run.ExecutionId, run.Attempt, inFlight.Lease, run.DueAt, now, inFlight.Executor));
         Log($"executor starts {run.ExecutionId}/{run.Attempt}");
         return true;

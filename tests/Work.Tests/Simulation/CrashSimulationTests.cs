@@ -28,7 +28,7 @@ public sealed class CrashSimulationTests(ITestOutputHelper output)
             ? (int.Parse(one, CultureInfo.InvariantCulture), 1)
             : (1, int.Parse(Environment.GetEnvironmentVariable("WORK_SIM_SEEDS") ?? "2000", CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
-        long acknowledged = 0, starts = 0, activations = 0;
+        long acknowledged = 0, starts = 0, repeats = 0, activations = 0;
         for (var seed = first; seed < first + count; seed++)
         {
             var simulation = new CrashSimulation(seed, s_serializer);
@@ -55,12 +55,13 @@ public sealed class CrashSimulationTests(ITestOutputHelper output)
 
             acknowledged += simulation.Acknowledged;
             starts += simulation.Starts;
+            repeats += simulation.Repeats;
             activations += simulation.Activations;
         }
 
         output.WriteLine(
             $"{count} seeds of {Steps} steps in {clock.Elapsed.TotalSeconds:0.0} s: {acknowledged} executions acknowledged, " +
-            $"{starts} attempts started, {activations} activations");
+            $"{starts} attempts started ({repeats} started again after they ran), {activations} activations");
         Assert.True(acknowledged > count, "the workload acknowledged executions");
     }
 }

@@ -131,7 +131,7 @@ internal sealed class SimulatedJob
         var scheduler = await UsableAsync();
         foreach (var lease in leases)
         {
-            scheduler.Renew(lease.ExecutionId, lease.Attempt, lease.Lease, _time.GetUtcNow(), _options.LeaseDuration);
+            scheduler.Renew(lease.ExecutionId, lease.Attempt, lease.Lease, lease.Executor, _time.GetUtcNow(), _options.LeaseDuration);
         }
 
         Rearm(scheduler);
