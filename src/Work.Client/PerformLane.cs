@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Work.Grains;
+using Work.Cluster;
 
 namespace Work.Client;
 

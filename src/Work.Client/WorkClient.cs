@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Work.Grains;
+using Work.Cluster;
 
 namespace Work.Client;
 

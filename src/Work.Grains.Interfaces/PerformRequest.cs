@@ -1,13 +1,13 @@
 namespace Work;
 
 /// <summary>
-/// One execution to accept in <see cref="Grains.IConcurrentJobGrain.PerformManyAsync"/>: now, or at a time, with its
+/// One execution to accept in <see cref="Cluster.IConcurrentJobGrain.PerformManyAsync"/>: now, or at a time, with its
 /// own args or the job's, under the caller's trace context.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("work.perform-request")]
 public sealed record PerformRequest
 {
-    /// <summary>The most requests one <see cref="Grains.IConcurrentJobGrain.PerformManyAsync"/> call takes.</summary>
+    /// <summary>The most requests one <see cref="Cluster.IConcurrentJobGrain.PerformManyAsync"/> call takes.</summary>
     public const int MaxPerCall = 10_000;
 
     /// <summary>When it is due; null for now. A past time runs now; the default value is an error.</summary>

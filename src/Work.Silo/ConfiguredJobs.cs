@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Work.Grains;
+using Work.Cluster;
 
 namespace Work.Silo;
 

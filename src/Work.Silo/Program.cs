@@ -3,9 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using Work.Handlers;
+using Work.Grains;
 using Work.Hosting;
 using Work.Silo;
+using Work.Silo.Handlers;
 
 var migrate = args.FirstOrDefault() == "migrate";
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = migrate ? args[1..] : args, ContentRootPath = AppContext.BaseDirectory });

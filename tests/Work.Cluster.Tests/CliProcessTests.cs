@@ -155,7 +155,7 @@ public sealed class CliProcessTests : IAsyncLifetime
     private static string CliAssembly()
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        var path = Path.Combine(SiloProcess.RepositoryRoot(), "src", "Work.Client", "bin", configuration, "net10.0", "work.dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException("Build Work.Client first.", path);
+        var path = Path.Combine(SiloProcess.RepositoryRoot(), "src", "Work.Cli", "bin", configuration, "net10.0", "Work.Cli.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException("Build Work.Cli first.", path);
     }
 }

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.TestingHost;
 using Work.Grains;
-using Work.Handlers;
 using Work.Hosting;
+using Work.Silo.Handlers;
 
 namespace Work.Cluster.Tests;
 

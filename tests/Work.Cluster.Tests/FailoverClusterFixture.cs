@@ -5,8 +5,8 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using Work.Grains;
-using Work.Handlers;
 using Work.Hosting;
+using Work.Silo.Handlers;
 
 namespace Work.Cluster.Tests;
 

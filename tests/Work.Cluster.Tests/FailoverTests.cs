@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Orleans.TestingHost;
-using Work.Grains;
 
 namespace Work.Cluster.Tests;
 

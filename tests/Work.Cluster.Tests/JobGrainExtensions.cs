@@ -1,4 +1,5 @@
-using Work.Grains;
+
+
 
 namespace Work.Cluster.Tests;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Work.Client;
 using Work.Grains;
-using Work.Hosting;
 using Work.Scheduling;
 
 namespace Work.Cluster.Tests;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Work.Grains;
 
 namespace Work.Cluster.Tests;
 

@@ -1,9 +1,11 @@
+
+
 namespace Work.Cluster.Tests;
 
 [Collection(ClusterCollection.Name)]
 public sealed class JobGrainValidationTests(ClusterFixture fixture)
 {
-    private async Task<(Grains.IConcurrentJobGrain Job, Probe.Board Board)> DefinedAsync(string prefix, int maxWorkers = 2)
+    private async Task<(Cluster.IConcurrentJobGrain Job, Probe.Board Board)> DefinedAsync(string prefix, int maxWorkers = 2)
     {
         var board = Probe.NewBoard();
         var job = fixture.Job(ClusterFixture.NewJobName(prefix));

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Work.Client;
-using Work.Grains;
 
 namespace Work.Cluster.Tests;
 

@@ -1,5 +1,5 @@
 using Npgsql;
-using Work.Storage;
+using Work.Storage.Postgres;
 
 namespace Work.Cluster.Tests;
 

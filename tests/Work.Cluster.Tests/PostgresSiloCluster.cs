@@ -131,7 +131,7 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
         builder.UseOrleansClient(client => client
             .UseAdoNetClustering(o =>
             {
-                o.Invariant = WorkStorageSiloBuilderExtensions.PostgresInvariant;
+                o.Invariant = WorkPostgresSiloBuilderExtensions.PostgresInvariant;
                 o.ConnectionString = ConnectionString;
             })
             .Configure<ClusterOptions>(o =>

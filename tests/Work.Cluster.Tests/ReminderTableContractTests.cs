@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Work.Hosting;
-using Work.Storage;
+using Work.Storage.Sqlite;
 
 namespace Work.Cluster.Tests;
 
@@ -118,7 +118,7 @@ public sealed class SqliteReminderTableTests : ReminderTableContractTests, IDisp
 
     protected override async Task<IReminderTable> CreateAsync()
     {
-        var options = new SqliteStorageOptions { ConnectionString = $"Data Source={Path.Combine(_folder, "work.db")};Pooling=False" };
+        var options = new SqliteDatabase($"Data Source={Path.Combine(_folder, "work.db")};Pooling=False");
         var table = new SqliteReminderTable(Options.Create(new ClusterOptions { ServiceId = "contract" }), options);
         await table.Init();
         return table;
@@ -137,7 +137,7 @@ public sealed class PostgresReminderTableTests : ReminderTableContractTests
         services.Configure<ClusterOptions>(o => o.ServiceId = "contract");
         services.UseAdoNetReminderService(options => options.Configure(o =>
         {
-            o.Invariant = WorkStorageSiloBuilderExtensions.PostgresInvariant;
+            o.Invariant = WorkPostgresSiloBuilderExtensions.PostgresInvariant;
             o.ConnectionString = connectionString;
         }));
         var table = services.BuildServiceProvider().GetRequiredService<IReminderTable>();

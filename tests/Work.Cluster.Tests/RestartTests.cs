@@ -2,8 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Work.Grains;
-using Work.Handlers;
 using Work.Hosting;
+using Work.Silo.Handlers;
 
 namespace Work.Cluster.Tests;
 
@@ -157,7 +157,7 @@ public sealed class PostgresRestartTests : RestartTests
         public void Configure(IConfiguration configuration, IClientBuilder client) =>
             client.UseAdoNetClustering(o =>
             {
-                o.Invariant = WorkStorageSiloBuilderExtensions.PostgresInvariant;
+                o.Invariant = WorkPostgresSiloBuilderExtensions.PostgresInvariant;
                 o.ConnectionString = configuration["ConnectionString"];
             });
     }

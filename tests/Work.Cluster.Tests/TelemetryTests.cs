@@ -74,7 +74,7 @@ public sealed class TelemetryTests(ClusterFixture fixture) : IDisposable
         Assert.Equal(request.TraceId, execute.TraceId);
         var producer = Assert.Single(_spans, s => s.Kind == ActivityKind.Producer && s.SpanId == execute.ParentSpanId);
         Assert.Equal(request.TraceId, producer.TraceId);
-        Assert.Contains(_spans, s => s.Kind == ActivityKind.Server && s.DisplayName == "Work.Grains.IConcurrentJobGrain/EnqueueAsync");
+        Assert.Contains(_spans, s => s.Kind == ActivityKind.Server && s.DisplayName == "Work.Cluster.IConcurrentJobGrain/EnqueueAsync");
 
         var calls = _measurements.Where(m => m.Instrument == "work.grain.calls").Select(m => m.Method).ToHashSet();
         Assert.Contains("DefineAsync", calls);

@@ -1,6 +1,5 @@
 using System.Reflection;
 using Work.Client;
-using Work.Grains;
 
 namespace Work.Cluster.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Work.Client;
-using Work.Client.Cli;
+using Work.Cli;
 
 namespace Work.Cluster.Tests;
 

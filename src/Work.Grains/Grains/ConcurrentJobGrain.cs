@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Orleans.Storage;
+using Work.Cluster;
 using Work.Diagnostics;
-using Work.Hosting;
 using Work.Scheduling;
 
 namespace Work.Grains;

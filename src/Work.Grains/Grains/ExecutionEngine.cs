@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Work.Diagnostics;
-using Work.Hosting;
 using Work.Pipeline;
 
 namespace Work.Grains;

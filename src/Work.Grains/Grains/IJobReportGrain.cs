@@ -1,7 +1,7 @@
 namespace Work.Grains;
 
 /// <summary>
-/// What executors tell a job grain (same grain, same key as <see cref="IConcurrentJobGrain"/>): attempts that finished,
+/// What executors tell a job grain (same grain, same key as <see cref="Cluster.IConcurrentJobGrain"/>): attempts that finished,
 /// and attempts still running. Every call carries the lease secret the job sent with the order, so only the executor
 /// an attempt went to can finish it or keep it alive. Not part of the client contracts.
 /// </summary>

@@ -1,5 +1,5 @@
 using Orleans.Storage;
-using Work.Hosting;
+using Work.Cluster;
 
 namespace Work.Grains;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Work.Grains;
+using Work.Cluster;
 
 namespace Work.Hosting;
 

@@ -1,4 +1,4 @@
-using Work.Hosting;
+using Work.Grains;
 using Work.Pipeline;
 
 namespace Work.Scheduling;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Work.Client;
-using Work.Grains;
+using Work.Cluster;
 using Work.Hosting;
 
 namespace Work.Benchmarks.EndToEnd;

@@ -1,4 +1,4 @@
-using Work.Hosting;
+using Work.Grains;
 
 namespace Work.Tests.Model;
 

@@ -377,7 +377,7 @@ public sealed class JobSchedulerTests
     [Fact]
     public void AtThePendingLimitPerformsAreRefusedAndNothingIsDropped()
     {
-        var scheduler = new JobScheduler("job", new JobState(), _time, new Work.Hosting.WorkClusterOptions { MaxPendingPerJob = 3 });
+        var scheduler = new JobScheduler("job", new JobState(), _time, new Work.Grains.WorkClusterOptions { MaxPendingPerJob = 3 });
         scheduler.Define(new JobDefinition(new Job("h")));
         scheduler.Start();
         var ids = Enumerable.Range(0, 3).Select(_ => scheduler.Accept(_time.GetUtcNow() + TimeSpan.FromMinutes(1), null, null, null).ExecutionId).ToList();

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Serialization;
 using Orleans.Storage;
-using Work.Hosting;
+using Work.Grains;
 using Work.Scheduling;
 using Work.Tests.Simulation;
 

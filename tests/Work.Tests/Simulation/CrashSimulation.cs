@@ -2,7 +2,6 @@ using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Serialization;
 using Work.Grains;
-using Work.Hosting;
 using Work.Scheduling;
 
 namespace Work.Tests.Simulation;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Orleans.Storage;
 using Work.Grains;
-using Work.Hosting;
 using Work.Scheduling;
 
 namespace Work.Tests.Simulation;

@@ -1,0 +1,98 @@
+namespace Work.Grains;
+
+/// <summary>Options of the cluster scheduler, bound from the <c>Work:Cluster</c> configuration section.</summary>
+public sealed class WorkClusterOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "Work:Cluster";
+
+    /// <summary>The grain storage the job grains keep their state in.</summary>
+    public const string StorageName = "work";
+
+    /// <summary>How long an execution may go unreported before it counts as lost and is run again; 30 s by default.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often executors renew the leases of running executions; 10 s by default. Below LeaseDuration.</summary>
+    public TimeSpan LeaseRenewPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The period of the reminder that reactivates a job with schedules after its silo died or the cluster restarted;
+    /// 1 minute by default (Orleans' minimum unless ReminderOptions.MinimumReminderPeriod is lowered). It bounds
+    /// how long a job waits to be picked up again; the precise ticks come from grain timers.
+    /// </summary>
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a job's write of dispatches and completions may wait to share one write with what follows; 10 ms by
+    /// default, zero to write at once. Accepts, definitions and other calls whose callers wait are written at once.
+    /// A silo lost in between runs those executions again (at least once, under the same execution id).
+    /// </summary>
+    public TimeSpan WriteDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How many times an execution whose executor was lost is run again beyond its retry policy; 2 by default.</summary>
+    public int LostRedeliveries { get; set; } = 2;
+
+    /// <summary>
+    /// The shortest recurring interval a job may have; 10 ms by default. Shorter ones are refused when defined or set,
+    /// since a job that ticks faster than its writes and dispatches can keep up does nothing useful.
+    /// </summary>
+    public TimeSpan MinInterval { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>
+    /// The most executions one job may have accepted and not yet dispatched (due now or later); 1,000,000 by default.
+    /// At the limit a perform is refused and nothing is accepted; nothing already accepted is dropped.
+    /// </summary>
+    public int MaxPendingPerJob { get; set; } = 1_000_000;
+
+    /// <summary>Every problem with the options, empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var failures = new List<string>();
+        if (LeaseDuration <= TimeSpan.Zero)
+        {
+            failures.Add($"{SectionName}:{nameof(LeaseDuration)} must be positive; it is {LeaseDuration}.");
+        }
+
+        if (LeaseRenewPeriod <= TimeSpan.Zero || LeaseRenewPeriod >= LeaseDuration)
+        {
+            failures.Add($"{SectionName}:{nameof(LeaseRenewPeriod)} must be positive and below {nameof(LeaseDuration)} ({LeaseDuration}); it is {LeaseRenewPeriod}.");
+        }
+
+        if (ReminderPeriod <= TimeSpan.Zero)
+        {
+            failures.Add($"{SectionName}:{nameof(ReminderPeriod)} must be positive; it is {ReminderPeriod}.");
+        }
+
+        if (WriteDelay < TimeSpan.Zero || WriteDelay >= LeaseRenewPeriod)
+        {
+            failures.Add($"{SectionName}:{nameof(WriteDelay)} must be zero or more and below {nameof(LeaseRenewPeriod)} ({LeaseRenewPeriod}); it is {WriteDelay}.");
+        }
+
+        if (LostRedeliveries < 0 || LostRedeliveries > JobLimits.MaxAttempts)
+        {
+            failures.Add($"{SectionName}:{nameof(LostRedeliveries)} must be between 0 and {JobLimits.MaxAttempts}; it is {LostRedeliveries}.");
+        }
+
+        if (MinInterval <= TimeSpan.Zero || MinInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{SectionName}:{nameof(MinInterval)} must be positive and at most one hour; it is {MinInterval}.");
+        }
+
+        if (MaxPendingPerJob < 1)
+        {
+            failures.Add($"{SectionName}:{nameof(MaxPendingPerJob)} must be at least 1; it is {MaxPendingPerJob}.");
+        }
+
+        if (LeaseDuration > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{SectionName}:{nameof(LeaseDuration)} must be at most one day; it is {LeaseDuration}.");
+        }
+
+        if (ReminderPeriod > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{SectionName}:{nameof(ReminderPeriod)} must be at most one day; it is {ReminderPeriod}.");
+        }
+
+        return failures;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+
+namespace Work.Storage.Sqlite;
+
+/// <summary>Orleans' reminder table on SQLite (the embedded default), keyed by service, grain and reminder name.</summary>
+internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, SqliteDatabase options) : IReminderTable
+{
+    private readonly string _serviceId = cluster.Value.ServiceId;
+
+    public Task Init() => SqliteSchema.ApplyAsync(options.ConnectionString);
+
+    public Task<ReminderTableData> ReadRows(GrainId grainId) =>
+        QueryAsync("WHERE ServiceId = $service AND GrainId = $grain", c => c.Parameters.AddWithValue("$grain", grainId.ToString()));
+
+    // Orleans' ring ranges are (begin, end], wrapping around when begin >= end.
+    public Task<ReminderTableData> ReadRows(uint begin, uint end)
+    {
+        void Bind(SqliteCommand command)
+        {
+            command.Parameters.AddWithValue("$begin", (long)begin);
+            command.Parameters.AddWithValue("$end", (long)end);
+        }
+
+        return begin < end
+            ? QueryAsync("WHERE ServiceId = $service AND GrainHash > $begin AND GrainHash <= $end", Bind)
+            : QueryAsync("WHERE ServiceId = $service AND (GrainHash > $begin OR GrainHash <= $end)", Bind);
+    }
+
+    public async Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
+    {
+        var rows = await QueryAsync(
+            "WHERE ServiceId = $service AND GrainId = $grain AND ReminderName = $name",
+            c =>
+            {
+                c.Parameters.AddWithValue("$grain", grainId.ToString());
+                c.Parameters.AddWithValue("$name", reminderName);
+            });
+        return rows.Reminders.FirstOrDefault();
+    }
+
+    public async Task<string?> UpsertRow(ReminderEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var etag = Guid.NewGuid().ToString("N");
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO WorkReminders (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, ETag)
+            VALUES ($service, $grain, $name, $start, $period, $hash, $etag)
+            ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE
+                SET StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash, ETag = excluded.ETag;
+            """;
+        command.Parameters.AddWithValue("$service", _serviceId);
+        command.Parameters.AddWithValue("$grain", entry.GrainId.ToString());
+        command.Parameters.AddWithValue("$name", entry.ReminderName);
+        command.Parameters.AddWithValue("$start", entry.StartAt.ToUniversalTime().Ticks);
+        command.Parameters.AddWithValue("$period", entry.Period.Ticks);
+        command.Parameters.AddWithValue("$hash", (long)entry.GrainId.GetUniformHashCode());
+        command.Parameters.AddWithValue("$etag", etag);
+        await command.ExecuteNonQueryAsync();
+        return etag;
+    }
+
+    public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM WorkReminders WHERE ServiceId = $service AND GrainId = $grain AND ReminderName = $name AND ETag = $etag;";
+        command.Parameters.AddWithValue("$service", _serviceId);
+        command.Parameters.AddWithValue("$grain", grainId.ToString());
+        command.Parameters.AddWithValue("$name", reminderName);
+        command.Parameters.AddWithValue("$etag", eTag);
+        return await command.ExecuteNonQueryAsync() > 0;
+    }
+
+    public async Task TestOnlyClearTable()
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM WorkReminders WHERE ServiceId = $service;";
+        command.Parameters.AddWithValue("$service", _serviceId);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<ReminderTableData> QueryAsync(string where, Action<SqliteCommand> bind)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT GrainId, ReminderName, StartTime, Period, ETag FROM WorkReminders {where};";
+        command.Parameters.AddWithValue("$service", _serviceId);
+        bind(command);
+        var rows = new List<ReminderEntry>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(new ReminderEntry
+            {
+                GrainId = GrainId.Parse(reader.GetString(0), CultureInfo.InvariantCulture),
+                ReminderName = reader.GetString(1),
+                StartAt = new DateTime(reader.GetInt64(2), DateTimeKind.Utc),
+                Period = TimeSpan.FromTicks(reader.GetInt64(3)),
+                ETag = reader.GetString(4),
+            });
+        }
+
+        return new ReminderTableData(rows);
+    }
+
+    private async Task<SqliteConnection> OpenAsync()
+    {
+        var connection = new SqliteConnection(options.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+}
