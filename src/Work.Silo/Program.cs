@@ -10,7 +10,8 @@ using Work.Silo.Handlers;
 
 var migrate = args.FirstOrDefault() == "migrate";
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = migrate ? args[1..] : args, ContentRootPath = AppContext.BaseDirectory });
-var silo = builder.Configuration.GetSection(SiloHostOptions.SectionName).Get<SiloHostOptions>() ?? new SiloHostOptions();
+var failures = new List<string>();
+var silo = SiloHostOptions.Read(builder.Configuration, failures);
 var connectionString = builder.Configuration.GetConnectionString(SiloHostOptions.ConnectionStringName);
 if (migrate)
 {
@@ -19,7 +20,7 @@ if (migrate)
     return await SchemaMigration.RunAsync(connectionString, Console.Out, Console.Error);
 }
 
-var failures = silo.Validate(connectionString).ToList();
+failures.AddRange(silo.Validate(connectionString));
 var cluster = builder.Configuration.GetSection(WorkClusterOptions.SectionName).Get<WorkClusterOptions>() ?? new WorkClusterOptions();
 failures.AddRange(cluster.Validate());
 var jobs = ConfiguredJobs.Read(builder.Configuration, cluster.MinInterval, failures);
@@ -35,7 +36,7 @@ builder.UseOrleans(orleans =>
     orleans.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Work:Membership"));
 
     // A fixed service id: grain state and reminders are keyed by it, so they are found again after a restart.
-    if (silo.Clustering == "adonet")
+    if (silo.Clustering == SiloClustering.AdoNet)
     {
         orleans.UseWorkPostgresClustering(connectionString!, silo.ApplySchema);
         orleans.Configure<ClusterOptions>(o =>
@@ -69,10 +70,10 @@ builder.UseOrleans(orleans =>
 
     switch (silo.Storage)
     {
-        case "memory":
+        case SiloStorage.Memory:
             orleans.UseWorkMemoryStorage();
             break;
-        case "postgres":
+        case SiloStorage.Postgres:
             orleans.UseWorkPostgres(connectionString!, silo.ApplySchema);
             break;
         default:

@@ -8,7 +8,7 @@ internal static class SchemaMigration
 {
     public static async Task<int> RunAsync(string? connectionString, TextWriter output, TextWriter error)
     {
-        var failures = new SiloHostOptions { Storage = "postgres" }.Validate(connectionString);
+        var failures = new SiloHostOptions { Storage = SiloStorage.Postgres }.Validate(connectionString);
         if (failures.Count > 0)
         {
             await error.WriteLineAsync("Cannot migrate: " + string.Join(" ", failures));

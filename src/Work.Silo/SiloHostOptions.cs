@@ -1,7 +1,31 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace Work.Silo;
+
+/// <summary>Where a silo keeps grain state and reminders.</summary>
+public enum SiloStorage
+{
+    /// <summary>One SQLite file: the single-silo default.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL, shared by a cluster's silos.</summary>
+    Postgres,
+
+    /// <summary>The silo's memory: nothing survives it.</summary>
+    Memory,
+}
+
+/// <summary>How silos find each other.</summary>
+public enum SiloClustering
+{
+    /// <summary>One silo on loopback.</summary>
+    Localhost,
+
+    /// <summary>Membership in PostgreSQL through Orleans' ADO.NET clustering, for a cluster of several silos.</summary>
+    AdoNet,
+}
 
 /// <summary>How the silo joins a cluster and where it keeps its state, bound from <c>Work:Silo</c>.</summary>
 public sealed class SiloHostOptions
@@ -19,13 +43,13 @@ public sealed class SiloHostOptions
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>Where grain state and reminders live: <c>sqlite</c> (the default), <c>postgres</c> or <c>memory</c>.</summary>
-    public string Storage { get; set; } = "sqlite";
+    public SiloStorage Storage { get; set; } = SiloStorage.Sqlite;
 
     /// <summary>
     /// How silos find each other: <c>localhost</c> (the default: one silo, on loopback) or <c>adonet</c> (membership
     /// in PostgreSQL, for a cluster of several silos).
     /// </summary>
-    public string Clustering { get; set; } = "localhost";
+    public SiloClustering Clustering { get; set; } = SiloClustering.Localhost;
 
     /// <summary>The SQLite file, relative to the current folder unless rooted; <c>data/work.db</c> by default.</summary>
     public string DatabasePath { get; set; } = Path.Combine("data", "work.db");
@@ -55,7 +79,38 @@ public sealed class SiloHostOptions
     public bool Kubernetes { get; set; }
 
     /// <summary>Whether anything needs the PostgreSQL connection string.</summary>
-    public bool UsesPostgres => Storage == "postgres" || Clustering == "adonet";
+    public bool UsesPostgres => Storage == SiloStorage.Postgres || Clustering == SiloClustering.AdoNet;
+
+    /// <summary>
+    /// The options under <c>Work:Silo</c>. A storage or clustering choice that is none of the names goes to
+    /// <paramref name="failures"/>, naming the setting, instead of failing the binding.
+    /// </summary>
+    public static SiloHostOptions Read(IConfiguration configuration, List<string> failures)
+    {
+        var section = configuration.GetSection(SectionName);
+        var bad = Choice<SiloStorage>(section, nameof(Storage), "'sqlite', 'postgres' or 'memory'", failures)
+            | Choice<SiloClustering>(section, nameof(Clustering), "'localhost' or 'adonet'", failures);
+        var options = new SiloHostOptions();
+        if (!bad)
+        {
+            section.Bind(options);
+        }
+
+        return options;
+    }
+
+    private static bool Choice<T>(IConfigurationSection section, string key, string names, List<string> failures)
+        where T : struct, Enum
+    {
+        if (section[key] is not { } value
+            || (Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !char.IsAsciiDigit(value.TrimStart('-').FirstOrDefault())))
+        {
+            return false;
+        }
+
+        failures.Add($"{SectionName}:{key} must be {names}; it is '{value}'.");
+        return true;
+    }
 
     /// <summary>Every problem with the options and the connection string, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate(string? connectionString)
@@ -76,28 +131,18 @@ public sealed class SiloHostOptions
             failures.Add($"{SectionName}:{nameof(SiloPort)} and {nameof(GatewayPort)} must differ; both are {SiloPort}.");
         }
 
-        if (Storage is not ("sqlite" or "postgres" or "memory"))
-        {
-            failures.Add($"{SectionName}:{nameof(Storage)} must be 'sqlite', 'postgres' or 'memory'; it is '{Storage}'.");
-        }
-
-        if (Clustering is not ("localhost" or "adonet"))
-        {
-            failures.Add($"{SectionName}:{nameof(Clustering)} must be 'localhost' or 'adonet'; it is '{Clustering}'.");
-        }
-
-        if (Storage == "sqlite" && string.IsNullOrWhiteSpace(DatabasePath))
+        if (Storage == SiloStorage.Sqlite && string.IsNullOrWhiteSpace(DatabasePath))
         {
             failures.Add($"{SectionName}:{nameof(DatabasePath)} must name the SQLite file when {nameof(Storage)} is 'sqlite'.");
         }
 
-        if (Clustering == "adonet" && Storage is "sqlite" or "memory")
+        if (Clustering == SiloClustering.AdoNet && Storage is SiloStorage.Sqlite or SiloStorage.Memory)
         {
-            failures.Add($"{SectionName}:{nameof(Storage)} '{Storage}' keeps state on one silo only; a cluster with " +
+            failures.Add($"{SectionName}:{nameof(Storage)} '{Storage.ToString().ToLowerInvariant()}' keeps state on one silo only; a cluster with " +
                 $"{nameof(Clustering)} 'adonet' needs {nameof(Storage)} 'postgres'.");
         }
 
-        if (Kubernetes && Clustering != "adonet")
+        if (Kubernetes && Clustering != SiloClustering.AdoNet)
         {
             failures.Add($"{SectionName}:{nameof(Kubernetes)} needs {nameof(Clustering)} 'adonet': Kubernetes hosting does not " +
                 "keep cluster membership itself.");
@@ -120,7 +165,7 @@ public sealed class SiloHostOptions
 
         if (UsesPostgres)
         {
-            var user = Storage == "postgres" ? $"{nameof(Storage)} 'postgres'" : $"{nameof(Clustering)} 'adonet'";
+            var user = Storage == SiloStorage.Postgres ? $"{nameof(Storage)} 'postgres'" : $"{nameof(Clustering)} 'adonet'";
             if (string.IsNullOrWhiteSpace(connectionString))
             {
                 failures.Add($"{SectionName}:{user} needs a PostgreSQL connection string: set ConnectionStrings:{ConnectionStringName} " +
