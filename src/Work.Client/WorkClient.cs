@@ -8,7 +8,8 @@ namespace Work.Client;
 /// waits for the result in bounded calls, so a handler may run longer than any grain call. Calls that can be repeated
 /// without effect (define, start, stop, every, cancel, info, history, list, wait) are retried for up to 30 s while
 /// the cluster is getting over a silo's death or restart; calls that accept executions (enqueue, at, in) are not,
-/// since a repeat would schedule twice.
+/// since a repeat would schedule twice. Every method takes a cancellation token: cancelling stops the waiting and the
+/// repeating; a call already sent may still take effect (an execution may still be accepted).
 /// </summary>
 public sealed class WorkClient
 {
@@ -54,21 +55,21 @@ public sealed class WorkClient
     }
 
     /// <summary>Defines or updates a job.</summary>
-    public Task DefineAsync(string name, JobDefinition definition) => RepeatableAsync(() => Job(name).DefineAsync(definition));
+    public Task DefineAsync(string name, JobDefinition definition, CancellationToken cancellationToken = default) => RepeatableAsync(() => Job(name).DefineAsync(definition), cancellationToken);
 
     /// <summary>Starts a job.</summary>
-    public Task StartAsync(string name) => RepeatableAsync(() => Job(name).StartAsync());
+    public Task StartAsync(string name, CancellationToken cancellationToken = default) => RepeatableAsync(() => Job(name).StartAsync(), cancellationToken);
 
     /// <summary>Stops a job.</summary>
-    public Task StopAsync(string name) => RepeatableAsync(() => Job(name).StopAsync());
+    public Task StopAsync(string name, CancellationToken cancellationToken = default) => RepeatableAsync(() => Job(name).StopAsync(), cancellationToken);
 
     /// <summary>Deletes a job: its schedules, pending executions, history and state; defining it again starts afresh.</summary>
-    public Task DeleteAsync(string name) => RepeatableAsync(() => Job(name).DeleteAsync());
+    public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => RepeatableAsync(() => Job(name).DeleteAsync(), cancellationToken);
 
     /// <summary>Performs one execution now and waits for its final result (retries included).</summary>
     public async Task<JobExecution> PerformAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default)
     {
-        var id = await EnqueueAsync(name, args);
+        var id = await EnqueueAsync(name, args, cancellationToken);
         return await WaitAsync(name, id, cancellationToken);
     }
 
@@ -77,47 +78,51 @@ public sealed class WorkClient
     /// share calls (see <see cref="PerformLane"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The args are over <see cref="JobDefinition.MaxArgsBytes"/>.</exception>
-    public Task<string> EnqueueAsync(string name, JobArgs? args = null) => AcceptAsync(name, PerformRequest.Now(args));
+    public Task<string> EnqueueAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default) => AcceptAsync(name, PerformRequest.Now(args), cancellationToken);
 
     /// <summary>Accepts one execution at a time (a past time runs now) and returns its id; shares calls as <see cref="EnqueueAsync"/> does.</summary>
     /// <exception cref="ArgumentException">The time is the default value or beyond <see cref="JobLimits.Horizon"/>, or the args are too large.</exception>
-    public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null) => AcceptAsync(name, PerformRequest.AtTime(time, args));
+    public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null, CancellationToken cancellationToken = default) =>
+        AcceptAsync(name, PerformRequest.AtTime(time, args), cancellationToken);
 
     /// <summary>Accepts one execution after a delay and returns its id.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The delay is not positive or beyond <see cref="JobLimits.Horizon"/>.</exception>
-    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null)
+    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null, CancellationToken cancellationToken = default)
     {
         if (JobLimits.DelayProblem(delay) is { } problem)
         {
             throw new ArgumentOutOfRangeException(nameof(delay), delay, problem);
         }
 
-        return Job(name).PerformInAsync(delay, args);
+        return Job(name).PerformInAsync(delay, args).WaitAsync(cancellationToken);
     }
 
     /// <summary>Sets the job's recurring schedule.</summary>
-    public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false) => RepeatableAsync(() => Job(name).PerformEveryAsync(interval, sync));
+    public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => Job(name).PerformEveryAsync(interval, sync), cancellationToken);
 
     /// <summary>Cancels one execution, or all with null; returns how many.</summary>
-    public Task<int> CancelAsync(string name, string? executionId = null) => RepeatableAsync(() => Job(name).CancelAsync(executionId));
+    public Task<int> CancelAsync(string name, string? executionId = null, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => Job(name).CancelAsync(executionId), cancellationToken);
 
     /// <summary>The job's state.</summary>
-    public Task<JobInfo> GetInfoAsync(string name) => RepeatableAsync(() => Job(name).GetInfoAsync());
+    public Task<JobInfo> GetInfoAsync(string name, CancellationToken cancellationToken = default) => RepeatableAsync(() => Job(name).GetInfoAsync(), cancellationToken);
 
     /// <summary>The job's last executions, newest first.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The count is negative or over <see cref="JobDefinition.MaxHistoryLimit"/>.</exception>
-    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20)
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int count = 20, CancellationToken cancellationToken = default)
     {
         if (count < 0 || count > JobDefinition.MaxHistoryLimit)
         {
             throw new ArgumentOutOfRangeException(nameof(count), count, $"The history count must be between 0 and {JobDefinition.MaxHistoryLimit}; it is {count}.");
         }
 
-        return RepeatableAsync(() => Job(name).GetHistoryAsync(count));
+        return RepeatableAsync(() => Job(name).GetHistoryAsync(count), cancellationToken);
     }
 
     /// <summary>The names of all defined jobs.</summary>
-    public Task<IReadOnlyList<string>> ListAsync() => RepeatableAsync(() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync());
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync(), cancellationToken);
 
     /// <summary>Waits for an execution's final result, in calls shorter than the response timeout.</summary>
     /// <exception cref="KeyNotFoundException">The job has no such execution.</exception>
@@ -126,15 +131,14 @@ public sealed class WorkClient
         var job = Job(name);
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (await RepeatableAsync(() => job.WaitAsync(executionId, s_waitSlice)) is { } done)
+            if (await RepeatableAsync(() => job.WaitAsync(executionId, s_waitSlice), cancellationToken) is { } done)
             {
                 return done;
             }
         }
     }
 
-    private Task<string> AcceptAsync(string name, PerformRequest request)
+    private Task<string> AcceptAsync(string name, PerformRequest request, CancellationToken cancellationToken)
     {
         if (!_lanes.TryGetValue(name, out var lane))
         {
@@ -147,27 +151,31 @@ public sealed class WorkClient
             throw new ArgumentException(problem, nameof(request));
         }
 
-        return lane.PerformAsync(request);
+        return lane.PerformAsync(request).WaitAsync(cancellationToken);
     }
 
-    private async Task RepeatableAsync(Func<Task> call) => await RepeatableAsync(async () =>
-    {
-        await call();
-        return true;
-    });
+    private async Task RepeatableAsync(Func<Task> call, CancellationToken cancellationToken) => await RepeatableAsync(
+        async () =>
+        {
+            await call();
+            return true;
+        },
+        cancellationToken);
 
-    private async Task<T> RepeatableAsync<T>(Func<Task<T>> call)
+    // Cancelling stops the waiting and the repeating; a call already sent may still take effect.
+    private async Task<T> RepeatableAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         var giveUpAt = _time.GetUtcNow() + s_retryFor;
         for (var attempt = 0; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await call();
+                return await call().WaitAsync(cancellationToken);
             }
-            catch (Exception ex) when (IsTransient(ex) && _time.GetUtcNow() < giveUpAt)
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested && _time.GetUtcNow() < giveUpAt)
             {
-                await Task.Delay(s_backoff[Math.Min(attempt, s_backoff.Length - 1)], _time);
+                await Task.Delay(s_backoff[Math.Min(attempt, s_backoff.Length - 1)], _time, cancellationToken);
             }
         }
     }

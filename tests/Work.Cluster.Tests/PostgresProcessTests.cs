@@ -63,7 +63,7 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
 
             // Kill the silo of the one-shots' job while a quarter of them have run.
             await Eventually.WaitUntilAsync(async () => (await client.GetInfoAsync("batch")).Finished >= OneShots / 4, "a quarter of the one-shots ran");
-            var infos = await Task.WhenAll(ticks.Append("batch").Select(client.GetInfoAsync));
+            var infos = await Task.WhenAll(ticks.Append("batch").Select(name => client.GetInfoAsync(name)));
             var victim = cluster.Silos.Single(s => infos.Single(i => i.Name == "batch").Silo!.StartsWith(s.AddressPrefix, StringComparison.Ordinal));
             var moved = infos.Where(i => i.Silo!.StartsWith(victim.AddressPrefix, StringComparison.Ordinal)).ToDictionary(i => i.Name);
             var clock = Stopwatch.StartNew();
@@ -79,9 +79,9 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
                 await client.WaitAsync("batch", id);
             }
 
-            var finishedAfterRecovery = (await Task.WhenAll(ticks.Select(client.GetInfoAsync))).ToDictionary(i => i.Name, i => i.Finished);
+            var finishedAfterRecovery = (await Task.WhenAll(ticks.Select(name => client.GetInfoAsync(name)))).ToDictionary(i => i.Name, i => i.Finished);
             await Eventually.WaitUntilAsync(
-                async () => (await Task.WhenAll(ticks.Select(client.GetInfoAsync))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
+                async () => (await Task.WhenAll(ticks.Select(name => client.GetInfoAsync(name)))).All(i => i.Finished >= finishedAfterRecovery[i.Name] + 2),
                 "every recurring job ran twice more after the recovery");
 
             // Count by execution id: the job grains' history, and the runs the silos logged.
