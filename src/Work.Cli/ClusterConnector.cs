@@ -14,7 +14,7 @@ namespace Work.Cli;
 /// an Orleans client for the cluster's id, and gives up after the address's timeout, saying why: nothing listening,
 /// a gateway of another cluster, a name that does not resolve.
 /// </summary>
-public sealed class ClusterConnector : IAsyncDisposable
+internal sealed class ClusterConnector : IAsyncDisposable
 {
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan s_stopTimeout = TimeSpan.FromSeconds(2);
@@ -141,7 +141,7 @@ public sealed class ClusterConnector : IAsyncDisposable
 }
 
 /// <summary>The cluster could not be reached; the message says why.</summary>
-public sealed class ClusterUnreachableException : Exception
+internal sealed class ClusterUnreachableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ClusterUnreachableException()

@@ -10,7 +10,7 @@ namespace Work.Cli;
 /// (the message says why), 2 bad command line, 3 the cluster could not be reached within <c>--timeout</c> (or could
 /// not reach its database).
 /// </summary>
-public sealed class WorkCli
+internal sealed class WorkCli
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -319,7 +319,7 @@ public sealed class WorkCli
 }
 
 /// <summary>Where the CLI connects: a silo's gateway (host:port) and the cluster's id, and how long it tries.</summary>
-public sealed record ClusterAddress(string Gateway, string ClusterId)
+internal sealed record ClusterAddress(string Gateway, string ClusterId)
 {
     /// <summary>How long connecting is tried by default: 10 seconds.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);

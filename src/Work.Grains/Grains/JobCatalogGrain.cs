@@ -65,7 +65,7 @@ internal sealed class JobCatalogGrain(
 
 /// <summary>The catalog's state.</summary>
 [GenerateSerializer, Alias("work.catalog-state")]
-public sealed class JobCatalogState
+internal sealed class JobCatalogState
 {
     /// <summary>The names, sorted.</summary>
     [Id(0)]

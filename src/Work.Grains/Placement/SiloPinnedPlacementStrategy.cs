@@ -7,14 +7,14 @@ namespace Work.Placement;
 /// per-silo executor, which a job grain addresses explicitly to spread executions across the cluster.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("work.silo-pinned")]
-public sealed class SiloPinnedPlacementStrategy : PlacementStrategy
+internal sealed class SiloPinnedPlacementStrategy : PlacementStrategy
 {
     internal static SiloPinnedPlacementStrategy Instance { get; } = new();
 }
 
 /// <summary>Marks a grain class for <see cref="SiloPinnedPlacementStrategy"/>.</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
-public sealed class SiloPinnedPlacementAttribute : PlacementAttribute
+internal sealed class SiloPinnedPlacementAttribute : PlacementAttribute
 {
     /// <summary>Creates the attribute.</summary>
     public SiloPinnedPlacementAttribute()

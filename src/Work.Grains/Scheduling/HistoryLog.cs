@@ -170,7 +170,7 @@ internal sealed class HistoryLog
 
 /// <summary>One stored segment of a job's history.</summary>
 [GenerateSerializer, Alias("work.history-segment")]
-public sealed class HistorySegment
+internal sealed class HistorySegment
 {
     /// <summary>The records, oldest first.</summary>
     [Id(0)]

@@ -2,7 +2,7 @@ namespace Work.Scheduling;
 
 /// <summary>The durable state of one job grain.</summary>
 [GenerateSerializer, Alias("work.job-state")]
-public sealed class JobState
+internal sealed class JobState
 {
     /// <summary>The definition, null until defined.</summary>
     [Id(0)]
@@ -127,7 +127,7 @@ public sealed class JobState
 
 /// <summary>An accepted execution waiting for its due time or a free worker.</summary>
 [GenerateSerializer, Immutable, Alias("work.pending")]
-public sealed record PendingRun
+internal sealed record PendingRun
 {
     /// <summary>The execution id.</summary>
     [Id(0)]
@@ -160,7 +160,7 @@ public sealed record PendingRun
 
 /// <summary>An attempt handed to an executor.</summary>
 [GenerateSerializer, Immutable, Alias("work.in-flight")]
-public sealed record InFlightRun
+internal sealed record InFlightRun
 {
     /// <summary>What was pending.</summary>
     [Id(0)]
@@ -192,7 +192,7 @@ public sealed record InFlightRun
 
 /// <summary>A running recurring schedule: grid point k is due at <c>Origin + k × Interval</c>.</summary>
 [GenerateSerializer, Immutable, Alias("work.recurring")]
-public sealed record RecurringRun
+internal sealed record RecurringRun
 {
     /// <summary>The schedule.</summary>
     [Id(0)]

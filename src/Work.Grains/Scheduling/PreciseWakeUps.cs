@@ -9,7 +9,7 @@ namespace Work.Scheduling;
 /// thread for the silo waits for the earliest due time on a monitor, whose timed waits are not rounded to the tick.
 /// With a <see cref="TimeProvider"/> other than the system's (a fake clock in tests), waits are that provider's delays.
 /// </summary>
-public sealed class PreciseWakeUps : IDisposable
+internal sealed class PreciseWakeUps : IDisposable
 {
     private readonly TimeProvider _time;
     private readonly object _lock = new();

@@ -190,7 +190,7 @@ internal sealed class ReadyQueue
 
 /// <summary>One stored segment of a job's ready queue.</summary>
 [GenerateSerializer, Alias("work.ready-segment")]
-public sealed class ReadySegment
+internal sealed class ReadySegment
 {
     /// <summary>The runs, in order.</summary>
     [Id(0)]
