@@ -73,7 +73,7 @@ start() {
     waited=$((waited + 1))
   done
   echo "$count silos are active (cluster '$cluster_id'); gateways 127.0.0.1:$gateway_port to 127.0.0.1:$((gateway_port + count - 1))."
-  echo "Try: dotnet run --project src/Work.Client -- --gateway 127.0.0.1:$gateway_port --cluster-id $cluster_id list"
+  echo "Try: work --gateway 127.0.0.1:$gateway_port --cluster-id $cluster_id list   (or: dotnet run --project src/Work.Cli -- ...)"
 }
 
 stop() {

@@ -17,4 +17,13 @@ internal static class Eventually
             await timer.WaitForNextTickAsync();
         }
     }
+
+    /// <summary>Waits until <paramref name="attempt"/> gives a value, checking every 100 ms within the bound.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T?>> attempt, string what = "a value came", TimeSpan? bound = null)
+        where T : class
+    {
+        T? value = null;
+        await WaitUntilAsync(async () => (value = await attempt()) is not null, what, bound);
+        return value!;
+    }
 }
