@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
+using System.Xml.Linq;
 using Xunit.Abstractions;
 
 namespace Work.Cluster.Tests;
@@ -27,6 +29,12 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         await RunAsync(root, "dotnet", "pack", "Work.Orleans.sln", "-c", "Release", "--no-build", "-o", feed);
         Assert.Contains($"Work.{version}.nupkg", Directory.GetFiles(feed).Select(Path.GetFileName));
 
+        // The core package: no Orleans server, no database driver among its dependencies.
+        var core = Dependencies(Path.Combine(feed, $"Work.{version}.nupkg"));
+        Assert.Contains("Microsoft.Orleans.Sdk", core);
+        Assert.DoesNotContain(core, d => d is "Microsoft.Orleans.Server" or "Microsoft.Orleans.Runtime" or "Npgsql" or "Microsoft.Data.Sqlite" || d.Contains("AdoNet", StringComparison.Ordinal));
+        Assert.Contains("Work.Grains", Dependencies(Path.Combine(feed, $"Work.Storage.Sqlite.{version}.nupkg")));
+
         // The consumer: its own folder, its own package folder (so no earlier copy of these packages is used), the
         // feed and the machine's package cache for everything else.
         var app = Path.Combine(_folder.FullName, "app");
@@ -52,6 +60,13 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             consumer.Kill();
             output.WriteLine(consumer.Output);
         }
+    }
+
+    private static List<string> Dependencies(string package)
+    {
+        using var archive = ZipFile.OpenRead(package);
+        using var nuspec = archive.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        return XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string)e.Attribute("id")!).ToList();
     }
 
     private static string NuGetConfig(string feed, string packages) => $"""

@@ -108,12 +108,15 @@ public sealed class ConcurrentJob : IAsyncDisposable
         _completion = Task.Run(() => RunAsync(start));
     }
 
-    /// <summary>Stops the workers and waits for in-flight executions (bounded by the worker's shutdown timeout).</summary>
-    public Task StopAsync()
+    /// <summary>
+    /// Stops the workers and waits for in-flight executions (bounded by the worker's shutdown timeout);
+    /// <paramref name="cancellationToken"/> ends the waiting sooner, not the stop.
+    /// </summary>
+    public Task StopAsync(CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
-            return _stopTask ??= StopCoreAsync();
+            return (_stopTask ??= StopCoreAsync()).WaitAsync(cancellationToken);
         }
     }
 
