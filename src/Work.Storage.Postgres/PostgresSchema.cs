@@ -1,4 +1,5 @@
 using Npgsql;
+using Work.Hosting;
 
 namespace Work.Storage.Postgres;
 
@@ -31,7 +32,7 @@ public static class PostgresSchema
 
         foreach (var script in Scripts)
         {
-            await using var command = new NpgsqlCommand(EmbeddedSql.Read(script), connection, transaction);
+            await using var command = new NpgsqlCommand(EmbeddedSql.Read(typeof(PostgresSchema).Assembly, script), connection, transaction);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 

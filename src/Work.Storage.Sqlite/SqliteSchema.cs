@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Work.Hosting;
 
 namespace Work.Storage.Sqlite;
 
@@ -21,7 +22,7 @@ public static class SqliteSchema
         foreach (var script in s_scripts)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = EmbeddedSql.Read(script);
+            command.CommandText = EmbeddedSql.Read(typeof(SqliteSchema).Assembly, script);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
