@@ -7,15 +7,30 @@ namespace Work.Client;
 /// The performs of one client to one job. A perform that finds nothing under way is sent at once; performs that
 /// arrive while a call is under way wait for it and then go together in one <see cref="IConcurrentJobGrain.PerformManyAsync"/>
 /// call. No timer and no added wait: a lone perform is one call, and a thousand concurrent ones are a few calls, each
-/// answered once the job has recorded it durably.
+/// answered once the job has recorded it durably. A lane that has nothing left to send closes and tells
+/// <paramref name="idle"/>, so a client keeps lanes only for jobs it is performing on.
 /// </summary>
-internal sealed class PerformLane(IConcurrentJobGrain job)
+internal sealed class PerformLane(IConcurrentJobGrain job, Action<PerformLane>? idle = null)
 {
     private readonly Lock _lock = new();
     private List<Queued> _queued = [];
     private bool _sending;
+    private bool _closed;
 
-    public Task<string> PerformAsync(PerformRequest request)
+    /// <summary>Whether the lane closed after going idle; a closed lane takes no more performs.</summary>
+    public bool Closed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closed;
+            }
+        }
+    }
+
+    /// <summary>Sends <paramref name="request"/>: its id once the job recorded it, or null when the lane closed meanwhile.</summary>
+    public Task<string>? TryPerform(PerformRequest request)
     {
         // The caller's trace context travels with the request: the call that carries it may carry others too.
         if (request.TraceParent is null && Activity.Current is { IdFormat: ActivityIdFormat.W3C } current)
@@ -27,6 +42,11 @@ internal sealed class PerformLane(IConcurrentJobGrain job)
         bool start;
         lock (_lock)
         {
+            if (_closed)
+            {
+                return null;
+            }
+
             _queued.Add(queued);
             start = !_sending;
             _sending = true;
@@ -48,16 +68,17 @@ internal sealed class PerformLane(IConcurrentJobGrain job)
     {
         while (true)
         {
-            List<Queued> batch;
+            List<Queued>? batch;
             lock (_lock)
             {
                 if (_queued.Count == 0)
                 {
+                    // Idle: closed, so a perform arriving now goes to a new lane.
                     _sending = false;
-                    return;
+                    _closed = true;
+                    batch = null;
                 }
-
-                if (_queued.Count <= PerformRequest.MaxPerCall)
+                else if (_queued.Count <= PerformRequest.MaxPerCall)
                 {
                     batch = _queued;
                     _queued = [];
@@ -67,6 +88,12 @@ internal sealed class PerformLane(IConcurrentJobGrain job)
                     batch = _queued.GetRange(0, PerformRequest.MaxPerCall);
                     _queued.RemoveRange(0, PerformRequest.MaxPerCall);
                 }
+            }
+
+            if (batch is null)
+            {
+                idle?.Invoke(this);
+                return;
             }
 
             try

@@ -42,6 +42,9 @@ public sealed class WorkClient
             // The job's database did not answer; the job keeps trying.
             or JobStorageException;
 
+    /// <summary>How many jobs have performs under way (their lanes), for tests.</summary>
+    internal int OpenLanes => _lanes.Count;
+
     /// <summary>The grain of the job named <paramref name="name"/>.</summary>
     /// <exception cref="ArgumentException">The name is not a valid job name (see <see cref="JobLimits.NameProblem"/>).</exception>
     public IConcurrentJobGrain Job(string name)
@@ -85,17 +88,10 @@ public sealed class WorkClient
     public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null, CancellationToken cancellationToken = default) =>
         AcceptAsync(name, PerformRequest.AtTime(time, args), cancellationToken);
 
-    /// <summary>Accepts one execution after a delay and returns its id.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The delay is not positive or beyond <see cref="JobLimits.Horizon"/>.</exception>
-    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null, CancellationToken cancellationToken = default)
-    {
-        if (JobLimits.DelayProblem(delay) is { } problem)
-        {
-            throw new ArgumentOutOfRangeException(nameof(delay), delay, problem);
-        }
-
-        return Job(name).PerformInAsync(delay, args).WaitAsync(cancellationToken);
-    }
+    /// <summary>Accepts one execution after a delay (from when the job accepts it) and returns its id; shares calls as <see cref="EnqueueAsync"/> does.</summary>
+    /// <exception cref="ArgumentException">The delay is not positive or beyond <see cref="JobLimits.Horizon"/>, or the args are too large.</exception>
+    public Task<string> PerformInAsync(string name, TimeSpan delay, JobArgs? args = null, CancellationToken cancellationToken = default) =>
+        AcceptAsync(name, PerformRequest.After(delay, args), cancellationToken);
 
     /// <summary>Sets the job's recurring schedule.</summary>
     public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false, CancellationToken cancellationToken = default) =>
@@ -140,18 +136,20 @@ public sealed class WorkClient
 
     private Task<string> AcceptAsync(string name, PerformRequest request, CancellationToken cancellationToken)
     {
-        if (!_lanes.TryGetValue(name, out var lane))
-        {
-            // Grain references are made once per job: making one costs more than a perform.
-            lane = _lanes.GetOrAdd(name, new PerformLane(Job(name)));
-        }
-
         if (request.Problem(_time.GetUtcNow()) is { } problem)
         {
             throw new ArgumentException(problem, nameof(request));
         }
 
-        return lane.PerformAsync(request).WaitAsync(cancellationToken);
+        // A lane lives while performs to its job are under way, and is dropped when it goes idle.
+        while (true)
+        {
+            var lane = _lanes.GetOrAdd(name, static (name, client) => new PerformLane(client.Job(name), idle => client._lanes.TryRemove(new(name, idle))), this);
+            if (lane.TryPerform(request) is { } id)
+            {
+                return id.WaitAsync(cancellationToken);
+            }
+        }
     }
 
     private async Task RepeatableAsync(Func<Task> call, CancellationToken cancellationToken) => await RepeatableAsync(

@@ -26,21 +26,45 @@ public sealed record PerformRequest
     [Id(3)]
     public string? TraceState { get; init; }
 
+    /// <summary>
+    /// When it is due, as a delay from when the job accepts it (by the silo's clock), instead of <see cref="At"/>;
+    /// null for now or <see cref="At"/>.
+    /// </summary>
+    [Id(4)]
+    public TimeSpan? Delay { get; init; }
+
     /// <summary>A request to run now.</summary>
     public static PerformRequest Now(JobArgs? args = null) => new() { Args = args };
 
     /// <summary>A request to run at <paramref name="time"/>.</summary>
     public static PerformRequest AtTime(DateTimeOffset time, JobArgs? args = null) => new() { At = time, Args = args };
 
+    /// <summary>A request to run <paramref name="delay"/> after the job accepts it.</summary>
+    public static PerformRequest After(TimeSpan delay, JobArgs? args = null) => new() { Delay = delay, Args = args };
+
     /// <summary>
     /// Why the request cannot be accepted by any job at <paramref name="now"/>, or null when it can: a default time, a
-    /// time beyond <see cref="JobLimits.Horizon"/>, or args over <see cref="JobDefinition.MaxArgsBytes"/>.
+    /// time beyond <see cref="JobLimits.Horizon"/>, a delay that is not positive or beyond it, both a time and a delay,
+    /// or args over <see cref="JobDefinition.MaxArgsBytes"/>.
     /// </summary>
     public string? Problem(DateTimeOffset now)
     {
         if (At is { } at && JobLimits.DueTimeProblem(at, now) is { } timeProblem)
         {
             return timeProblem;
+        }
+
+        if (Delay is { } delay)
+        {
+            if (At is not null)
+            {
+                return "A perform request has either a time or a delay, not both.";
+            }
+
+            if (JobLimits.DelayProblem(delay) is { } delayProblem)
+            {
+                return delayProblem;
+            }
         }
 
         return JobDefinition.ArgsSizeProblem(Args);

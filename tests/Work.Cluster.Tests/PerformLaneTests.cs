@@ -12,9 +12,9 @@ public sealed class PerformLaneTests
         var job = new HeldJob();
         var lane = new PerformLane(job);
 
-        var first = lane.PerformAsync(PerformRequest.Now(JobArgs.Empty.With("n", 0)));
+        var first = lane.TryPerform(PerformRequest.Now(JobArgs.Empty.With("n", 0)))!;
         var call = await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
-        var rest = Enumerable.Range(1, 50).Select(n => lane.PerformAsync(PerformRequest.Now(JobArgs.Empty.With("n", n)))).ToList();
+        var rest = Enumerable.Range(1, 50).Select(n => lane.TryPerform(PerformRequest.Now(JobArgs.Empty.With("n", n)))!).ToList();
         call.Answer.SetResult(["id-0"]);
         var second = await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
         second.Answer.SetResult(second.Requests.Select(r => $"id-{r.Args!.Get<int>("n")}").ToList());
@@ -32,14 +32,15 @@ public sealed class PerformLaneTests
         var job = new HeldJob();
         var lane = new PerformLane(job);
 
-        var first = lane.PerformAsync(PerformRequest.Now());
+        var first = lane.TryPerform(PerformRequest.Now())!;
         var call = await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
-        var queued = new[] { lane.PerformAsync(PerformRequest.Now()), lane.PerformAsync(PerformRequest.Now()) };
+        var queued = new[] { lane.TryPerform(PerformRequest.Now())!, lane.TryPerform(PerformRequest.Now())! };
         call.Answer.SetResult(["a"]);
         var second = await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
         second.Answer.SetException(new InvalidOperationException("Job 'x' is not started: start it before performing it."));
         var errors = await Task.WhenAll(queued.Select(q => Assert.ThrowsAsync<InvalidOperationException>(() => q)));
-        var later = lane.PerformAsync(PerformRequest.Now());
+        // The lane may have gone idle and closed meanwhile; the client then opens another.
+        var later = (lane.TryPerform(PerformRequest.Now()) ?? new PerformLane(job).TryPerform(PerformRequest.Now()))!;
         var third = await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
         third.Answer.SetResult(["b"]);
 
@@ -54,14 +55,14 @@ public sealed class PerformLaneTests
     {
         var job = new HeldJob();
         var lane = new PerformLane(job);
-        var blocker = lane.PerformAsync(PerformRequest.Now());
+        var blocker = lane.TryPerform(PerformRequest.Now())!;
         var call = await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound);
 
         var traced = new List<(Activity Request, Task<string> Id)>();
         for (var i = 0; i < 2; i++)
         {
             var request = new Activity($"request {i}").SetIdFormat(ActivityIdFormat.W3C).Start();
-            traced.Add((request, lane.PerformAsync(PerformRequest.Now())));
+            traced.Add((request, lane.TryPerform(PerformRequest.Now())!));
             request.Stop();
         }
 
@@ -74,6 +75,22 @@ public sealed class PerformLaneTests
         Assert.Equal(traced.Select(t => t.Request.Id), shared.Requests.Select(r => r.TraceParent));
         Assert.NotEqual(shared.Requests[0].TraceParent, shared.Requests[1].TraceParent);
         Assert.Equal("blocker", await blocker);
+    }
+
+    [Fact]
+    public async Task AnIdleLaneClosesAndTellsItsOwner()
+    {
+        var job = new HeldJob();
+        var closed = new TaskCompletionSource<PerformLane>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lane = new PerformLane(job, idle => closed.TrySetResult(idle));
+
+        var first = lane.TryPerform(PerformRequest.Now())!;
+        (await job.Calls.Reader.ReadAsync().AsTask().WaitAsync(ClusterFixture.SafetyBound)).Answer.SetResult(["a"]);
+
+        Assert.Equal("a", await first);
+        Assert.Same(lane, await closed.Task.WaitAsync(ClusterFixture.SafetyBound));
+        Assert.True(lane.Closed);
+        Assert.Null(lane.TryPerform(PerformRequest.Now()));
     }
 
     /// <summary>A job whose PerformMany calls wait until the test answers them; every other call is not expected.</summary>

@@ -159,6 +159,31 @@ public sealed class WorkClientTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ConcurrentPerformInsShareCallsEachWithItsOwnArgsAndDelayAndTheLaneGoesWhenIdle()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("client-in");
+        var client = Client;
+        await client.DefineAsync(name, new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board) }) { MaxWorkers = 8, HistoryLimit = 500 });
+        await client.StartAsync(name);
+        var asked = DateTimeOffset.UtcNow;
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 200).Select(i =>
+            Task.Run(() => client.PerformInAsync(name, TimeSpan.FromMilliseconds(200), Probe.Args(board, status: i % 2 == 0 ? 444 : null)))));
+        var done = await Task.WhenAll(ids.Select(id => client.WaitAsync(name, id)));
+
+        Assert.Equal(200, ids.Distinct().Count());
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(i % 2 == 0 ? JobStatus.NoResponse : JobStatus.Success, done[i].Status);
+            Assert.True(done[i].ScheduledAt >= asked.AddMilliseconds(200), "due after its delay");
+            Assert.True(done[i].StartedAt >= done[i].ScheduledAt, "never early");
+        }
+
+        await Eventually.WaitUntilAsync(() => Task.FromResult(client.OpenLanes == 0), "the idle lane was dropped");
+    }
+
+    [Fact]
     public async Task CliSaysWhenTheClusterCannotBeReached()
     {
         var cli = new WorkCli((address, _) => throw new InvalidOperationException($"no silo at {address.Gateway}"));

@@ -174,7 +174,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var scheduler = await UsableAsync();
         var handler = scheduler.Definition.Job.Handler;
         var ids = scheduler.AcceptMany(requests, request =>
-            WorkDiagnostics.CaptureTraceContext(request.At is null ? "enqueue" : "schedule", Name, handler, request.TraceParent, request.TraceState));
+            WorkDiagnostics.CaptureTraceContext(request.At is null && request.Delay is null ? "enqueue" : "schedule", Name, handler, request.TraceParent, request.TraceState));
         await _acceptPump.RunAsync();
         return ids;
     }

@@ -239,7 +239,7 @@ internal sealed partial class JobScheduler
         return requests.Select(request =>
         {
             var (parent, state) = trace(request);
-            return Accept(request.At ?? now, request.Args, parent, state).ExecutionId;
+            return Accept(request.At ?? (request.Delay is { } delay ? now + delay : now), request.Args, parent, state).ExecutionId;
         }).ToList();
     }
 
