@@ -16,6 +16,8 @@ namespace Work.Grains;
 [SiloPinnedPlacement]
 internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 {
+    private const int MaxReportsInFlight = 4;
+
     private static readonly TimeSpan[] s_reportBackoff =
         [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
@@ -131,7 +133,9 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         QueueReport(order.JobName, new ExecutionReport(execution, order.Lease));
     }
 
-    // Reports to one job go one batch at a time: what finishes while a batch is on its way goes in the next.
+    // Reports to one job go in batches, a few on their way at once: what finishes while they are on their way goes in
+    // the next. A job applies a report (and sends the next run) when it arrives, and answers once it is durable; so a
+    // report waiting for its write does not hold up the slots that free meanwhile.
     private void QueueReport(string jobName, ExecutionReport report)
     {
         var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
@@ -139,8 +143,11 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         lock (queue.Lock)
         {
             queue.Buffer.Add(report);
-            flush = !queue.Flushing;
-            queue.Flushing = true;
+            flush = queue.Sending < MaxReportsInFlight;
+            if (flush)
+            {
+                queue.Sending++;
+            }
         }
 
         if (flush)
@@ -158,7 +165,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             {
                 if (queue.Buffer.Count == 0)
                 {
-                    queue.Flushing = false;
+                    queue.Sending--;
                     return;
                 }
 
@@ -234,6 +241,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
         public List<ExecutionReport> Buffer { get; set; } = [];
 
-        public bool Flushing { get; set; }
+        /// <summary>Report calls on their way.</summary>
+        public int Sending { get; set; }
     }
 }

@@ -39,6 +39,14 @@ internal static class EndToEndRun
         Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, {(postgres is null ? "memory storage" : "PostgreSQL storage")}");
         var calls = quick ? Calls / 10 : Calls;
 
+        if (args.Contains("--cap"))
+        {
+            await DueAtOnceAsync(grains, 16);
+            await DueAtOnceAsync(grains, 1_000);
+            await host.StopAsync();
+            return 0;
+        }
+
         // Raw calls and performs take turns, first unmeasured while the JIT settles, then measured: each figure is the
         // median of its rounds, so the ratio compares the two paths in the same state of the process.
         var client = new WorkClient(grains);
@@ -83,6 +91,9 @@ internal static class EndToEndRun
 
         var cap = await CapAsync(grains, quick ? 200 : 1_000);
         Report("5. 50 ms jobs, MaxWorkers 8", $"max observed {cap.Max}", $"wall/ideal {cap.Ratio:0.000} (target exactly 8, <= 1.06)");
+
+        await DueAtOnceAsync(grains, 16);
+        await DueAtOnceAsync(grains, 1_000);
 
         await host.StopAsync();
         return 0;
@@ -185,6 +196,54 @@ internal static class EndToEndRun
 
         var ideal = TimeSpan.FromMilliseconds(50.0 * count / 8);
         return (BenchHandlers.MaxRunning, watch.Elapsed / ideal);
+    }
+
+    // 1,000 no-op runs due at the same moment under a cap, against a SemaphoreSlim of the same width over Task.Run
+    // released at the same moment in this process: lateness is each start minus the due time.
+    private static async Task DueAtOnceAsync(IGrainFactory grains, int maxWorkers)
+    {
+        const int Count = 1_000;
+        var job = grains.GetGrain<IConcurrentJobGrain>($"bench-due-{maxWorkers}");
+        await DefineAsync(job, BenchHandlers.Noop, maxWorkers, historyLimit: JobDefinition.MaxHistoryLimit);
+        var due = DateTimeOffset.UtcNow.AddSeconds(1);
+        var ran = BenchHandlers.WhenNoopsAsync(Count);
+        var ids = await job.PerformManyAsync(Enumerable.Range(0, Count).Select(_ => PerformRequest.AtTime(due)).ToList());
+        await ran;
+        var done = await Task.WhenAll(ids.Select(id => WaitAsync(job, id)));
+        var lateness = Percentiles.Of(done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
+
+        var baseline = await SemaphoreBaselineAsync(Count, maxWorkers);
+        Report(
+            $"6. {Count:N0} due at once, MaxWorkers {maxWorkers}",
+            $"p99 {lateness.P99:0.00} ms, first {done.Min(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds):0.00} ms",
+            $"SemaphoreSlim({maxWorkers}) p99 {baseline.P99:0.00} ms, ratio {lateness.P99 / Math.Max(baseline.P99, 0.001):0.0}, early {lateness.Early}");
+    }
+
+    private static async Task<Percentiles> SemaphoreBaselineAsync(int count, int width)
+    {
+        using var slots = new SemaphoreSlim(width);
+        var due = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < due)
+        {
+            await Task.Delay(1);
+        }
+
+        var released = Stopwatch.GetTimestamp();
+        var starts = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
+        {
+            await slots.WaitAsync();
+            try
+            {
+                var started = Stopwatch.GetElapsedTime(released).TotalMilliseconds;
+                await BenchHandlers.NoopAsync(null!);
+                return started;
+            }
+            finally
+            {
+                slots.Release();
+            }
+        })));
+        return Percentiles.Of([.. starts]);
     }
 
     /// <summary>A throughput, the bytes allocated per call while it ran, and for performs how fast they were executed.</summary>
