@@ -7,6 +7,8 @@
 #   throwaway.sh stop DIR          stops the server of DIR (fast shutdown); DIR stays until you remove it
 #   throwaway.sh restart DIR       starts the stopped server of DIR again with its earlier settings
 #
+# WORK_PG_DURABLE=1 keeps fsync and synchronous commit on (for durable benchmarks); tests run without them.
+#
 # PostgreSQL refuses to run as root: as root, the server runs as the "postgres" user.
 set -euo pipefail
 
@@ -72,8 +74,10 @@ run_server() {
   local dir=$1 bin port
   bin=$(find_bin)
   port=$(cat "$dir/port")
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${WORK_PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability -c max_connections=300" \
     start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
 }
 

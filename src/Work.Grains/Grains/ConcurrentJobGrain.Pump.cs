@@ -168,11 +168,11 @@ internal sealed partial class ConcurrentJobGrain
         }
     }
 
-    private async Task CommitAsync()
+    private async Task CommitAsync(bool soon = false)
     {
         try
         {
-            await _commit.CommitAsync();
+            await (soon ? _commit.CommitSoonAsync() : _commit.CommitAsync());
         }
         catch (Exception ex) when (ex is not InconsistentStateException)
         {

@@ -80,7 +80,10 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         var timers = new GrainJobTimers(this);
-        _store = new JobStore(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName), GrainContext.GrainId);
+        // A SQL store writes a job's records in one transaction; any other grain storage keeps them one by one.
+        var records = ServiceProvider.GetKeyedService<IJobRecordStorage>(WorkClusterOptions.StorageName)
+            ?? new GrainStorageRecords(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName));
+        _store = new JobStore(records, GrainContext.GrainId);
         _commit = new GroupCommit(() => _store.WriteAsync(_scheduler!), _options.WriteDelay, timers, OnWriteFailed);
         _alarm = new WakeUpAlarm(timers, _wakeUps, _time, PumpInBackgroundAsync);
         try
@@ -221,8 +224,11 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         if (accepted > 0)
         {
-            // The executor keeps renewing these attempts until this returns, so it returns once they are durable.
-            await PumpAsync(finished, mustSave: true);
+            // The executor keeps renewing these attempts until this returns, so it returns once they are durable. The
+            // results count (and free their workers) now; their write may wait the write delay for company, so a run
+            // accepted meanwhile shares its commit.
+            await PumpAsync(finished);
+            await CommitAsync(soon: true);
         }
     }
 

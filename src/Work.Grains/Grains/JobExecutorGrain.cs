@@ -16,7 +16,7 @@ namespace Work.Grains;
 [SiloPinnedPlacement]
 internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 {
-    private const int MaxReportsInFlight = 4;
+    private const int MaxReportsInFlight = 16;
 
     private static readonly TimeSpan[] s_reportBackoff =
         [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
@@ -133,7 +133,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         QueueReport(order.JobName, new ExecutionReport(execution, order.Lease));
     }
 
-    // Reports to one job go in batches, a few on their way at once: what finishes while they are on their way goes in
+    // Reports to one job go in batches, up to 16 on their way at once: what finishes while they are on their way goes in
     // the next. A job applies a report (and sends the next run) when it arrives, and answers once it is durable; so a
     // report waiting for its write does not hold up the slots that free meanwhile.
     private void QueueReport(string jobName, ExecutionReport report)

@@ -47,6 +47,12 @@ internal sealed class GroupCommit
     /// <summary>Writes everything changed before the call within the write delay; nobody waits for it.</summary>
     public void CommitSoon() => Request(urgent: false);
 
+    /// <summary>
+    /// Completes once everything changed before the call is written, within the write delay: for a caller that may
+    /// wait a little so its change shares a write with whatever comes next.
+    /// </summary>
+    public Task CommitSoonAsync() => Request(urgent: false);
+
     /// <summary>Writes what is not written yet, for an activation that is going.</summary>
     public Task FlushAsync() => Busy ? Request(urgent: true) : Task.CompletedTask;
 

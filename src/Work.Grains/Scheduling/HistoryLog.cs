@@ -8,7 +8,7 @@ namespace Work.Scheduling;
 /// </summary>
 internal sealed class HistoryLog
 {
-    public const int SegmentSize = 32;
+    public const int SegmentSize = 16;
 
     private readonly JobState _state;
     private readonly StoredSegments<JobExecution> _segments = new(SegmentSize);

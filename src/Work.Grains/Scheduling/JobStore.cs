@@ -5,17 +5,21 @@ namespace Work.Scheduling;
 
 /// <summary>
 /// Where one job keeps its state: the main state and the segments of its ready queue and history, each a record of
-/// the grain storage. A write puts the changed segments first, then the main state that points at them (the moment
-/// the write counts), then deletes the segments the main state no longer points at. Loading follows the main state:
-/// records a crashed or losing write left behind are not loaded.
+/// the job's record storage. A write puts the changed segments, then the main state that points at them (the moment
+/// the write counts), then deletes the segments the main state no longer points at: in one transaction on the SQL
+/// stores, one call after another on grain storage. Loading follows the main state: records a crashed or losing
+/// write left behind are not loaded.
 /// </summary>
 internal sealed class JobStore
 {
     /// <summary>The name of the main state's record (the job grain's persistent state of earlier versions).</summary>
     public const string MainStateName = "job";
 
-    private readonly IGrainStorage _storage;
+    private readonly IJobRecordStorage _storage;
     private readonly GrainId _grain;
+
+    // The records as this activation opened them at load: its writes go through them.
+    private IJobRecords? _records;
     private readonly GrainState<JobState> _main = new(new JobState());
 
     // The segments this activation read or wrote, with their ETags: the ones it may write and delete.
@@ -26,10 +30,15 @@ internal sealed class JobStore
     private readonly List<long> _readyToDelete = [];
     private readonly List<long> _historyToDelete = [];
 
-    public JobStore(IGrainStorage storage, GrainId grain)
+    public JobStore(IJobRecordStorage storage, GrainId grain)
     {
         _storage = storage;
         _grain = grain;
+    }
+
+    public JobStore(IGrainStorage storage, GrainId grain)
+        : this(new GrainStorageRecords(storage), grain)
+    {
     }
 
     /// <summary>True when storage held a main state at load, or one was written since.</summary>
@@ -44,16 +53,17 @@ internal sealed class JobStore
     {
         _ready.Clear();
         _history.Clear();
-        await _storage.ReadStateAsync(MainStateName, _grain, _main);
+        var reader = _records = await _storage.OpenAsync(_grain);
+        await reader.ReadAsync(MainStateName, _main);
         var state = _main.State ??= new JobState();
-        var ready = await ReadChainAsync(_ready, ReadySegmentName, state.ReadyHead, state.ReadyTail, state.ReadyTailCount, s => s.Runs, s => (s.Previous, s.PreviousCount));
-        var history = await ReadChainAsync(_history, HistorySegmentName, state.HistoryHead, state.HistoryTail, state.HistoryTailCount, s => s.Records, s => (s.Previous, s.PreviousCount));
+        var ready = await ReadChainAsync(reader, _ready, ReadySegmentName, state.ReadyHead, state.ReadyTail, state.ReadyTailCount, s => s.Runs, s => (s.Previous, s.PreviousCount));
+        var history = await ReadChainAsync(reader, _history, HistorySegmentName, state.HistoryHead, state.HistoryTail, state.HistoryTailCount, s => s.Records, s => (s.Previous, s.PreviousCount));
         return new StoredJob(
             state,
             ready,
-            await FirstFreeAsync(_ready, ReadySegmentName, state.ReadyTail + 1),
+            await FirstFreeAsync(reader, _ready, ReadySegmentName, state.ReadyTail + 1),
             history,
-            await FirstFreeAsync(_history, HistorySegmentName, state.HistoryTail + 1));
+            await FirstFreeAsync(reader, _history, HistorySegmentName, state.HistoryTail + 1));
     }
 
     /// <summary>
@@ -65,14 +75,43 @@ internal sealed class JobStore
     {
         _readyToDelete.AddRange(changes.ReadyDropped);
         _historyToDelete.AddRange(changes.HistoryDropped);
-        await Task.WhenAll(
-            changes.Ready.Select(s => WriteSegmentAsync(_ready, ReadySegmentName(s.Number), s.Number, new ReadySegment { Runs = s.Items, Previous = s.Previous, PreviousCount = s.PreviousCount }))
-                .Concat(changes.History.Select(s => WriteSegmentAsync(_history, HistorySegmentName(s.Number), s.Number, new HistorySegment { Records = s.Items, Previous = s.Previous, PreviousCount = s.PreviousCount }))));
+        var segments = changes.Ready.Select(s => Segment(_ready, ReadySegmentName(s.Number), s.Number, new ReadySegment { Runs = s.Items, Previous = s.Previous, PreviousCount = s.PreviousCount }))
+            .Concat(changes.History.Select(s => Segment(_history, HistorySegmentName(s.Number), s.Number, new HistorySegment { Records = s.Items, Previous = s.Previous, PreviousCount = s.PreviousCount })))
+            .ToList();
         _main.State = changes.State;
-        await _storage.WriteStateAsync(MainStateName, _grain, _main);
-        await Task.WhenAll(
-            DeleteSegmentsAsync(_ready, ReadySegmentName, _readyToDelete),
-            DeleteSegmentsAsync(_history, HistorySegmentName, _historyToDelete));
+        var clears = Clears(_ready, ReadySegmentName, _readyToDelete, isReady: true).Concat(Clears(_history, HistorySegmentName, _historyToDelete, isReady: false)).ToList();
+        IReadOnlyList<JobRecord> notCleared;
+        try
+        {
+            notCleared = await (_records ?? throw new InvalidOperationException("The job's records are written after they are loaded.")).WriteAsync(segments, JobRecord.Of(MainStateName, _main), clears.ConvertAll(c => c.Record));
+        }
+        catch
+        {
+            // Not written: the main state still points at them, so they are deleted after a later write.
+            foreach (var (_, number, isReady) in clears)
+            {
+                (isReady ? _readyToDelete : _historyToDelete).Add(number);
+            }
+
+            throw;
+        }
+
+        foreach (var (record, number, isReady) in clears)
+        {
+            if (notCleared.Contains(record))
+            {
+                // Tried again after the next write; the main state no longer points at it.
+                (isReady ? _readyToDelete : _historyToDelete).Add(number);
+            }
+            else if (isReady)
+            {
+                _ready.Remove(number);
+            }
+            else
+            {
+                _history.Remove(number);
+            }
+        }
     }
 
     /// <summary>
@@ -93,53 +132,45 @@ internal sealed class JobStore
         }
     }
 
-    private async Task WriteSegmentAsync<T>(Dictionary<long, GrainState<T>> known, string name, long number, T value)
+    // A segment not known here is new: written with no ETag, it fails if another activation wrote it first. It is
+    // known from now on, with no ETag until a write of it counts.
+    private static JobRecord Segment<T>(Dictionary<long, GrainState<T>> known, string name, long number, T value)
     {
-        // A segment not known here is new: written with no ETag, it fails if another activation wrote it first.
         if (!known.TryGetValue(number, out var segment))
         {
-            segment = new GrainState<T>(value);
+            known[number] = segment = new GrainState<T>(value);
         }
 
         segment.State = value;
-        await _storage.WriteStateAsync(name, _grain, segment);
-        known[number] = segment;
+        return JobRecord.Of(name, segment);
     }
 
-    private async Task DeleteSegmentsAsync<T>(Dictionary<long, GrainState<T>> known, Func<long, string> name, List<long> numbers)
+    // The segments to delete that storage holds; the ones never written (dropped before their first write, or left by
+    // another activation) are forgotten.
+    private static List<(JobRecord Record, long Number, bool IsReady)> Clears<T>(Dictionary<long, GrainState<T>> known, Func<long, string> name, List<long> numbers, bool isReady)
     {
-        if (numbers.Count == 0)
+        var clears = new List<(JobRecord, long, bool)>();
+        foreach (var number in numbers)
         {
-            return;
-        }
-
-        var batch = numbers.ToList();
-        numbers.Clear();
-        await Task.WhenAll(batch.Select(async number =>
-        {
-            if (!known.TryGetValue(number, out var segment))
+            if (known.TryGetValue(number, out var segment) && segment.ETag is not null)
             {
-                // Never written (dropped before its first write), or left by another activation: nothing to delete.
-                return;
+                clears.Add((JobRecord.Of(name(number), segment), number, isReady));
             }
-
-            try
+            else
             {
-                await _storage.ClearStateAsync(name(number), _grain, segment);
                 known.Remove(number);
             }
-            catch (Exception)
-            {
-                // Tried again after the next write; the main state no longer points at it.
-                numbers.Add(number);
-            }
-        }));
+        }
+
+        numbers.Clear();
+        return clears;
     }
 
     // The segments from the main state's tail back to its head, each naming its predecessor, so segments left by a
     // write that never counted are passed over. Items a segment holds beyond what counts (the main state's count for
     // the tail, the link's count for the others) were appended by a write that never counted, and are left out.
-    private async Task<List<(long Number, List<TItem> Items)>> ReadChainAsync<TSegment, TItem>(
+    private static async Task<List<(long Number, List<TItem> Items)>> ReadChainAsync<TSegment, TItem>(
+        IJobRecords reader,
         Dictionary<long, GrainState<TSegment>> known,
         Func<long, string> name,
         long head,
@@ -155,7 +186,7 @@ internal sealed class JobStore
         while (number >= head)
         {
             var segment = new GrainState<TSegment>(new TSegment());
-            await _storage.ReadStateAsync(name(number), _grain, segment);
+            await reader.ReadAsync(name(number), segment);
             if (segment.ETag is null)
             {
                 // Missing: only earlier versions, which numbered segments one after another, could get here.
@@ -184,7 +215,7 @@ internal sealed class JobStore
 
     // New segments are numbered past every segment storage holds: ones a crashed or losing write left behind after
     // the tail are neither loaded nor overwritten.
-    private async Task<long> FirstFreeAsync<TSegment>(Dictionary<long, GrainState<TSegment>> known, Func<long, string> name, long from)
+    private static async Task<long> FirstFreeAsync<TSegment>(IJobRecords reader, Dictionary<long, GrainState<TSegment>> known, Func<long, string> name, long from)
         where TSegment : class, new()
     {
         for (var number = Math.Max(0, from); ; number++)
@@ -195,7 +226,7 @@ internal sealed class JobStore
             }
 
             var segment = new GrainState<TSegment>(new TSegment());
-            await _storage.ReadStateAsync(name(number), _grain, segment);
+            await reader.ReadAsync(name(number), segment);
             if (segment.ETag is null)
             {
                 return number;

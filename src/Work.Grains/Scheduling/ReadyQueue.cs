@@ -167,11 +167,12 @@ internal sealed class ReadyQueue
         DropHeadIfDone();
     }
 
-    // A consumed head segment is dropped unless it is this activation's tail with room left, which later runs still fill.
+    // A consumed head segment is dropped, also when it is the tail: the next run opens a small new segment, where
+    // appending to the consumed one would rewrite every run it ever held with each write.
     private bool DropHeadIfDone()
     {
         var head = _segments.Head;
-        if (_state.ReadyHeadOffset < head.Items.Count || (_segments.Count == 1 && !_segments.NeedsNewTail))
+        if (_state.ReadyHeadOffset < head.Items.Count)
         {
             return false;
         }

@@ -3,8 +3,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
+using Npgsql;
 using Orleans.Storage;
 using Work.Grains;
+using Work.Scheduling;
 using Work.Storage.Postgres;
 
 namespace Work.Hosting;
@@ -16,8 +18,8 @@ public static class WorkPostgresSiloBuilderExtensions
     public const string PostgresInvariant = "Npgsql";
 
     /// <summary>
-    /// Keeps grain state and reminders in PostgreSQL with Orleans' ADO.NET providers and the project's SQL
-    /// (this package's SQL, also in deploy/postgres). When <paramref name="applySchema"/> is true, the silo applies that SQL first thing at start;
+    /// Keeps jobs' journals (a write of a job is one INSERT), grain state and reminders in PostgreSQL, with Npgsql,
+    /// Orleans' ADO.NET providers and the project's SQL (this package's SQL, also in deploy/postgres). When <paramref name="applySchema"/> is true, the silo applies that SQL first thing at start;
     /// otherwise the database must already have it.
     /// </summary>
     public static ISiloBuilder UseWorkPostgres(this ISiloBuilder builder, string connectionString, bool applySchema = true)
@@ -31,6 +33,10 @@ public static class WorkPostgresSiloBuilderExtensions
                 o.ConnectionString = connectionString;
                 o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
             }));
+        // Jobs keep their records in a journal of their own, a write of a job in one INSERT.
+        builder.Services.AddKeyedSingleton(WorkClusterOptions.StorageName, (_, _) => PostgresJobJournal.CreateDataSource(connectionString));
+        builder.Services.AddKeyedSingleton<IJobRecordStorage>(WorkClusterOptions.StorageName, static (services, key) => new PostgresJobJournal(
+            services.GetRequiredKeyedService<NpgsqlDataSource>(key), services.GetRequiredService<Serializer>(), services.GetRequiredService<IOptions<ClusterOptions>>()));
         builder.UseAdoNetReminderService(o =>
         {
             o.Invariant = PostgresInvariant;

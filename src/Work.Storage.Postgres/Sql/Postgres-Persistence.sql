@@ -90,3 +90,17 @@ $q$),
     RETURNING Version + 1 AS NewGrainStateVersion;
 $q$)
 ON CONFLICT ON CONSTRAINT PK_OrleansQuery DO UPDATE SET QueryText = EXCLUDED.QueryText;
+
+-- Jobs' journals: each write of a job appends one row, numbered one past its newest, holding the records it wrote
+-- (main state, segments) and the names it cleared; a job loads by replaying its rows in order. A write goes in only
+-- while the job has no row numbered as high (another activation wrote first otherwise), and deletes the job's rows
+-- that no longer hold a current record, in the same statement.
+CREATE TABLE IF NOT EXISTS work_job_journal
+(
+    service_id text        NOT NULL,
+    job        text        NOT NULL,
+    number     bigint      NOT NULL,
+    payload    bytea       NOT NULL,
+    written_on timestamptz NOT NULL,
+    CONSTRAINT pk_work_job_journal PRIMARY KEY (service_id, job, number)
+);

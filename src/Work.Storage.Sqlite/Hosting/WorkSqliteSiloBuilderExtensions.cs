@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Work.Grains;
+using Work.Scheduling;
 using Work.Storage.Sqlite;
 
 namespace Work.Hosting;
@@ -13,8 +14,9 @@ namespace Work.Hosting;
 public static class WorkSqliteSiloBuilderExtensions
 {
     /// <summary>
-    /// Keeps grain state (Orleans' ADO.NET grain storage on Microsoft.Data.Sqlite, with this package's SQL) and reminders
-    /// (this package's SQLite reminder table) in the SQLite file at <paramref name="databasePath"/>, created with its
+    /// Keeps jobs' journals (written from the store's own threads, many jobs' writes in one transaction), grain state
+    /// (Orleans' ADO.NET grain storage on Microsoft.Data.Sqlite, with this package's SQL) and reminders (this package's
+    /// SQLite reminder table) in the SQLite file at <paramref name="databasePath"/>, created with its
     /// schema if missing: one node whose schedules survive a restart with nothing installed.
     /// </summary>
     public static ISiloBuilder UseWorkSqlite(this ISiloBuilder builder, string databasePath)
@@ -43,6 +45,10 @@ public static class WorkSqliteSiloBuilderExtensions
             }));
         builder.AddReminders();
         builder.Services.AddSingleton(new SqliteDatabase(connectionString));
+
+        // Jobs keep their records in a journal of their own, written by one thread that commits many jobs' writes together.
+        builder.Services.AddKeyedSingleton<IJobRecordStorage>(WorkClusterOptions.StorageName, static (services, _) => new SqliteJobJournal(
+            services.GetRequiredService<SqliteDatabase>(), services.GetRequiredService<Serializer>(), services.GetRequiredService<IOptions<ClusterOptions>>()));
         builder.Services.AddSingleton<IReminderTable, SqliteReminderTable>();
         return builder;
     }

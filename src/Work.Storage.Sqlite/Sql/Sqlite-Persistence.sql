@@ -64,3 +64,17 @@ INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('ClearStorageK
     SELECT @GrainStateVersion AS NewGrainStateVersion
     WHERE changes() = 0 AND @GrainStateVersion IS NOT NULL;
 ');
+
+-- Jobs' journals: each write of a job appends one row, numbered one past its newest, holding the records it wrote
+-- (main state, segments) and the names it cleared; a job loads by replaying its rows in order. A write goes in only
+-- while the job has no row numbered as high (another activation wrote first otherwise), and deletes the job's rows
+-- that no longer hold a current record. The silo's one writer commits the writes of many jobs together.
+CREATE TABLE IF NOT EXISTS work_job_journal
+(
+    service_id TEXT    NOT NULL,
+    job        TEXT    NOT NULL,
+    number     INTEGER NOT NULL,
+    payload    BLOB    NOT NULL,
+    written_on TEXT    NOT NULL,
+    PRIMARY KEY (service_id, job, number)
+) WITHOUT ROWID;

@@ -39,6 +39,19 @@ internal static class EndToEndRun
         Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, {(postgres is null ? "memory storage" : "PostgreSQL storage")}");
         var calls = quick ? Calls / 10 : Calls;
 
+        if (args.Contains("--durable"))
+        {
+            if (postgres is null)
+            {
+                Console.Error.WriteLine("--durable needs --postgres CONNECTION-STRING (a server with fsync on)");
+                return 2;
+            }
+
+            await DurableOneAtATimeAsync(grains, postgres);
+            await host.StopAsync();
+            return 0;
+        }
+
         if (args.Contains("--cap"))
         {
             await DueAtOnceAsync(grains, 16);
@@ -244,6 +257,56 @@ internal static class EndToEndRun
             }
         })));
         return Percentiles.Of([.. starts]);
+    }
+
+    // One perform at a time, each awaited until it is durable, against a loop of single-row INSERTs (each its own
+    // commit) through Npgsql on the same server: the disk's rate of commits. Rounds alternate; medians of three.
+    private static async Task DurableOneAtATimeAsync(IGrainFactory grains, string connectionString)
+    {
+        var window = TimeSpan.FromSeconds(3);
+        var client = new WorkClient(grains);
+        await DefineAsync(grains.GetGrain<IConcurrentJobGrain>("bench-durable"), BenchHandlers.Noop, 64);
+        await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
+        await using (var create = data.CreateCommand("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, payload bytea NOT NULL)"))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var payload = new byte[200];
+        var inserts = new List<double>();
+        var performs = new List<double>();
+        for (var round = -1; round < 3; round++)
+        {
+            var insertRate = await ForAsync(window, async () =>
+            {
+                await using var insert = data.CreateCommand("INSERT INTO bench_insert (payload) VALUES ($1)");
+                insert.Parameters.Add(new Npgsql.NpgsqlParameter { Value = payload });
+                await insert.ExecuteNonQueryAsync();
+            });
+            var performRate = await ForAsync(window, () => client.EnqueueAsync("bench-durable"));
+            if (round >= 0)
+            {
+                inserts.Add(insertRate);
+                performs.Add(performRate);
+            }
+        }
+
+        var baseline = inserts.Order().ElementAt(1);
+        var rate = performs.Order().ElementAt(1);
+        Report("7. one durable perform at a time", $"{rate:N0}/s", $"INSERT+COMMIT loop {baseline:N0}/s, ratio {rate / baseline:0.00} (target >= 0.5)");
+
+        static async Task<double> ForAsync(TimeSpan window, Func<Task> call)
+        {
+            var watch = Stopwatch.StartNew();
+            var count = 0;
+            while (watch.Elapsed < window)
+            {
+                await call();
+                count++;
+            }
+
+            return count / watch.Elapsed.TotalSeconds;
+        }
     }
 
     /// <summary>A throughput, the bytes allocated per call while it ran, and for performs how fast they were executed.</summary>

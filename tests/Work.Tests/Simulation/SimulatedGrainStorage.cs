@@ -1,6 +1,7 @@
 using System.Globalization;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Work.Scheduling;
 
 namespace Work.Tests.Simulation;
 
@@ -16,8 +17,13 @@ internal sealed class SimulatedGrainStorage(Serializer serializer)
     private readonly Dictionary<string, Record> _records = new(StringComparer.Ordinal);
     private readonly List<Operation> _pending = [];
 
+    // The job's journal, for the SQL stores' way of keeping job records: rows by number.
+    private readonly SortedDictionary<long, byte[]> _journal = [];
+
     /// <summary>Told of every write that lands, for a failure's trace.</summary>
     public Action<string>? Written { get; set; }
+
+    private Serializer Serializer => serializer;
 
     /// <summary>Calls waiting for an answer.</summary>
     public IReadOnlyList<Operation> Pending => _pending;
@@ -27,6 +33,12 @@ internal sealed class SimulatedGrainStorage(Serializer serializer)
 
     /// <summary>Storage that answers at once from what is stored now, to check what a new activation would load.</summary>
     public IGrainStorage Committed() => new Immediate(this);
+
+    /// <summary>The job's journal as one activation (<paramref name="owner"/>) sees it: its calls wait for the test.</summary>
+    public IJobRecordStorage Journal(object owner) => new Journaled(this, owner, immediate: false);
+
+    /// <summary>The journal as stored now, answering at once.</summary>
+    public IJobRecordStorage CommittedJournal() => new Journaled(this, this, immediate: true);
 
     /// <summary>Answers a waiting call.</summary>
     public void Resolve(Operation operation, Outcome outcome)
@@ -164,6 +176,47 @@ internal sealed class SimulatedGrainStorage(Serializer serializer)
 
         public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
             storage.Queue(owner, $"clear {stateName}", update => storage.Clear(stateName, grainState, grainState.ETag, update));
+    }
+
+    // The SQL stores' journal (JobJournal) over rows kept here: a row goes in only while none is numbered as high.
+    private sealed class Journaled(SimulatedGrainStorage storage, object owner, bool immediate) : JobJournal(storage.Serializer)
+    {
+        protected override async Task<List<(long Number, byte[] Payload)>> ReadAsync(GrainId job)
+        {
+            List<(long, byte[])> rows = [];
+            void Read(bool update) => rows = storage._journal.Select(r => (r.Key, r.Value)).ToList();
+            if (immediate)
+            {
+                Read(true);
+            }
+            else
+            {
+                await storage.Queue(owner, "read journal", Read);
+            }
+
+            return rows;
+        }
+
+        protected override Task AppendAsync(GrainId job, long number, byte[] payload, IReadOnlyList<long> dead)
+        {
+            void Append(bool update)
+            {
+                if (storage._journal.Count > 0 && storage._journal.Keys.Max() >= number)
+                {
+                    throw new InconsistentStateException($"Journal row {number} taken (newest {storage._journal.Keys.Max()}).");
+                }
+
+                storage._journal[number] = payload;
+                foreach (var gone in dead)
+                {
+                    storage._journal.Remove(gone);
+                }
+
+                storage.Written?.Invoke($"journal row {number} ({payload.Length} bytes), {dead.Count} deleted, {storage._journal.Count} rows");
+            }
+
+            return storage.Queue(owner, $"append journal row {number}", Append);
+        }
     }
 
     private sealed class Immediate(SimulatedGrainStorage storage) : IGrainStorage
