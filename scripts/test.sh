@@ -22,11 +22,16 @@ else
   echo "PostgreSQL could not be started; the PostgreSQL tests will fail." >&2
 fi
 
-dotnet test Work.Orleans.sln -c Release \
+# Build everything first: some tests start the silo, the CLI and the samples as processes, and `dotnet test` alone
+# starts a test project as soon as its own references are built, not when the whole solution is.
+dotnet build Work.Orleans.sln -c Release -nologo -v quiet
+build_status=$?
+dotnet test Work.Orleans.sln -c Release --no-build \
   --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 5m \
   -- RunConfiguration.TreatNoTestsAsError=true
 status=$?
+[ "$build_status" -ne 0 ] && status=$build_status
 
 passed=0; failed=0; skipped=0; files=0
 for trx in "$results"/*.trx; do
