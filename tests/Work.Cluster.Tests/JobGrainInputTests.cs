@@ -157,7 +157,7 @@ public sealed class JobGrainInputTests(ClusterFixture fixture)
         await board.NextStartAsync();
         var executors = fixture.Grains.GetGrain<IJobReportGrain>(name);
 
-        await executors.ReportAsync([new ExecutionReport(
+        await executors.ReportAsync("forger", [new ExecutionReport(
             new JobExecution { ExecutionId = id, Handler = Probe.Handler, Attempt = 1, Status = JobStatus.Success, Worker = "forger" },
             Lease: 42)]);
         await executors.RenewAsync([new ExecutionLease(id, 1, 42)]);

@@ -33,4 +33,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Job {Job} could not write its state while deactivating ({Reason}); dispatches and completions since its last write may be redone")]
     private static partial void LogDeactivationWriteFailed(ILogger logger, Exception error, string job, string reason);
+
+    [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Job {Job} could not confirm {Count} reported executions to {Executor}, or write them; the executor reports them again")]
+    private static partial void LogConfirmFailed(ILogger logger, Exception error, string job, int count, string executor);
 }

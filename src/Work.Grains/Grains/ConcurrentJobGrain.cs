@@ -204,7 +204,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     public async Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) => (await UsableAsync()).Newest(count);
 
-    public async Task ReportAsync(IReadOnlyList<ExecutionReport> reports)
+    public async Task ReportAsync(string executor, IReadOnlyList<ExecutionReport> reports)
     {
         ArgumentNullException.ThrowIfNull(reports);
         var scheduler = await UsableAsync();
@@ -224,11 +224,36 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         if (accepted > 0)
         {
-            // The executor keeps renewing these attempts until this returns, so it returns once they are durable. The
-            // results count (and free their workers) now; their write may wait the write delay for company, so a run
-            // accepted meanwhile shares its commit.
+            // The results count (and free their workers) now; their write may wait the write delay for company, so a
+            // run accepted meanwhile shares its commit.
             await PumpAsync(finished);
-            await CommitAsync(soon: true);
+            _commit.CommitSoon();
+        }
+
+        _ = ConfirmWhenDurableAsync(executor, reports);
+    }
+
+    // The executor renews reported attempts, and reports them again, until it hears they are durable.
+    private async Task ConfirmWhenDurableAsync(string executor, IReadOnlyList<ExecutionReport> reports)
+    {
+        if (!_roster.ActiveSilos().Contains(executor))
+        {
+            // Not a live silo's executor: nobody to confirm to.
+            return;
+        }
+
+        try
+        {
+            if (_commit.Busy)
+            {
+                await _commit.CommitSoonAsync();
+            }
+
+            await _roster.Executor(executor).ConfirmAsync(Name, reports.Select(r => new ExecutionAttempt(r.Execution.ExecutionId, r.Execution.Attempt)).ToList());
+        }
+        catch (Exception ex)
+        {
+            LogConfirmFailed(_logger, ex, Name, reports.Count, executor);
         }
     }
 

@@ -12,6 +12,10 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     [Alias("Execute")]
     Task ExecuteAsync(IReadOnlyList<ExecutionOrder> orders);
 
+    /// <summary>Reported attempts of the job <paramref name="jobName"/> that it recorded durably: no more renewing or reporting them.</summary>
+    [Alias("Confirm")]
+    Task ConfirmAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts);
+
     /// <summary>Signals the token of a running execution; false when it is not running here.</summary>
     [Alias("Cancel")]
     Task<bool> CancelAsync(string executionId);

@@ -8,9 +8,14 @@ namespace Work.Grains;
 [Alias("work.IJobReportGrain")]
 internal interface IJobReportGrain : IGrainWithStringKey
 {
-    /// <summary>Attempts finished; returns once they are durably recorded. Reports for attempts not in flight under their lease are ignored.</summary>
+    /// <summary>
+    /// Attempts finished on the silo <paramref name="executor"/>; returns once they count (their workers are free).
+    /// Once they are durably recorded, the job confirms them to that silo's executor
+    /// (<see cref="IJobExecutorGrain.ConfirmAsync"/>), which renews them and reports them again until then. Reports
+    /// for attempts not in flight under their lease are ignored, and confirmed too once what the job holds is durable.
+    /// </summary>
     [Alias("Report")]
-    Task ReportAsync(IReadOnlyList<ExecutionReport> reports);
+    Task ReportAsync(string executor, IReadOnlyList<ExecutionReport> reports);
 
     /// <summary>Attempts still running (or finished and not yet reported), so their leases do not run out.</summary>
     [Alias("Renew")]
@@ -30,3 +35,9 @@ internal sealed record ExecutionLease(
 internal sealed record ExecutionReport(
     [property: Id(0)] JobExecution Execution,
     [property: Id(1)] long Lease);
+
+/// <summary>An attempt of an execution, by id and number.</summary>
+[GenerateSerializer, Immutable, Alias("work.execution-attempt")]
+internal sealed record ExecutionAttempt(
+    [property: Id(0)] string ExecutionId,
+    [property: Id(1)] int Attempt);

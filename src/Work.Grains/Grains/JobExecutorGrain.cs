@@ -16,7 +16,7 @@ namespace Work.Grains;
 [SiloPinnedPlacement]
 internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 {
-    private const int MaxReportsInFlight = 16;
+    private const int MaxReportsInFlight = 4;
 
     private static readonly TimeSpan[] s_reportBackoff =
         [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
@@ -24,9 +24,11 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ReportQueue> _reports = new(StringComparer.Ordinal);
 
-    // Attempts that finished here and whose report has not reached their job yet: their leases are still renewed, so
-    // a job that is unreachable for a while (its silo or directory entry being lost) does not run them again.
-    private readonly ConcurrentDictionary<string, ExecutionOrder> _unreported = new(StringComparer.Ordinal);
+    // Attempts that finished here and that their job has not confirmed as durably recorded: their leases are still
+    // renewed, so a job that is unreachable for a while (its silo or directory entry being lost) does not run them
+    // again, and they are reported again while no confirmation comes (the job's activation may have died before its
+    // write).
+    private readonly ConcurrentDictionary<string, Unconfirmed> _unreported = new(StringComparer.Ordinal);
     private readonly ExecutionEngine _engine;
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
@@ -91,6 +93,17 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
+    public Task ConfirmAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts)
+    {
+        ArgumentNullException.ThrowIfNull(attempts);
+        foreach (var attempt in attempts)
+        {
+            _unreported.TryRemove(Key(attempt.ExecutionId, attempt.Attempt), out _);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<bool> CancelAsync(string executionId)
     {
         var found = false;
@@ -127,15 +140,15 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
         // Unreported before it stops running, so its lease is renewed without a gap.
         var key = Key(order.ExecutionId, order.Attempt);
-        _unreported[key] = order;
+        var report = new ExecutionReport(execution, order.Lease);
+        _unreported[key] = new Unconfirmed(order, report, _time.GetUtcNow());
         _running.TryRemove(key, out _);
         running.Cancellation.Dispose();
-        QueueReport(order.JobName, new ExecutionReport(execution, order.Lease));
+        QueueReport(order.JobName, report);
     }
 
-    // Reports to one job go in batches, up to 16 on their way at once: what finishes while they are on their way goes in
-    // the next. A job applies a report (and sends the next run) when it arrives, and answers once it is durable; so a
-    // report waiting for its write does not hold up the slots that free meanwhile.
+    // Reports to one job go in batches, a few on their way at once: what finishes while they are on their way goes in
+    // the next. A job answers a report once it counts, and confirms it once it is durable.
     private void QueueReport(string jobName, ExecutionReport report)
     {
         var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
@@ -183,39 +196,55 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private async Task ReportAsync(IJobReportGrain job, string jobName, List<ExecutionReport> reports)
     {
         var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            for (var attempt = 0; ; attempt++)
+            try
             {
-                try
+                await job.ReportAsync(_engine.SiloName, reports);
+                return;
+            }
+            catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
+            {
+                LogReportRetry(_logger, ex, reports.Count, jobName);
+                await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
+            }
+            catch (Exception ex)
+            {
+                LogReportFailed(_logger, ex, reports.Count, jobName);
+                foreach (var report in reports)
                 {
-                    await job.ReportAsync(reports);
-                    return;
+                    _unreported.TryRemove(Key(report.Execution.ExecutionId, report.Execution.Attempt), out _);
                 }
-                catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
-                {
-                    LogReportRetry(_logger, ex, reports.Count, jobName);
-                    await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
-                }
-                catch (Exception ex)
-                {
-                    LogReportFailed(_logger, ex, reports.Count, jobName);
-                    return;
-                }
+
+                return;
             }
         }
-        finally
+    }
+
+    // Reports that were answered but not confirmed within a renew period go again; after two lease periods without a
+    // confirmation they are left to their leases.
+    private void ReportUnconfirmedAgain(DateTimeOffset now)
+    {
+        foreach (var (key, unconfirmed) in _unreported)
         {
-            foreach (var report in reports)
+            if (now - unconfirmed.Finished >= 2 * _options.LeaseDuration)
             {
-                _unreported.TryRemove(Key(report.Execution.ExecutionId, report.Execution.Attempt), out _);
+                if (_unreported.TryRemove(key, out _))
+                {
+                    LogNeverConfirmed(_logger, unconfirmed.Order.JobName, unconfirmed.Order.ExecutionId, unconfirmed.Order.Attempt);
+                }
+            }
+            else if (now - unconfirmed.Finished >= _options.LeaseRenewPeriod)
+            {
+                QueueReport(unconfirmed.Order.JobName, unconfirmed.Report);
             }
         }
     }
 
     private async Task RenewAsync()
     {
-        var byJob = _running.Values.Select(r => r.Order).Concat(_unreported.Values).GroupBy(o => o.JobName).ToList();
+        ReportUnconfirmedAgain(_time.GetUtcNow());
+        var byJob = _running.Values.Select(r => r.Order).Concat(_unreported.Values.Select(u => u.Order)).GroupBy(o => o.JobName).ToList();
         await Task.WhenAll(byJob.Select(async group =>
         {
             try
@@ -231,6 +260,8 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     }
 
     private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
+
+    private sealed record Unconfirmed(ExecutionOrder Order, ExecutionReport Report, DateTimeOffset Finished);
 
     // One per job: a grain reference costs more to make than a report to send.
     private sealed class ReportQueue(IJobReportGrain job)

@@ -142,7 +142,7 @@ internal sealed class CrashSimulation
 
     private SimulatedJob Activate()
     {
-        var job = new SimulatedJob(++_activations, _storage, _time, _options, new Random(_random.Next()), Dispatched, Violation, Journal);
+        var job = new SimulatedJob(++_activations, _storage, _time, _options, new Random(_random.Next()), Dispatched, Violation, Journal, Confirmed);
         _live.Add(job);
         Log($"{job} loads");
         _ = job.LoadAsync();
@@ -315,22 +315,23 @@ internal sealed class CrashSimulation
         }
     }
 
-    private void SendReports(SimulatedJob target, List<ExecutionReport> reports)
-    {
-        var call = target.ReportAsync(reports);
-        Call(target, $"report {string.Join(", ", reports.Select(r => $"{r.Execution.ExecutionId}/{r.Execution.Attempt} {(int)r.Execution.Status}"))}", call, () =>
-        {
-            // As executors do: once the call returns, the attempts are forgotten, taken or not.
-            foreach (var report in reports)
-            {
-                _unreported.Remove(report);
-            }
+    // As executors do: the call only says the reports count; the attempts are renewed and reported again until the
+    // job confirms them as durable.
+    private void SendReports(SimulatedJob target, List<ExecutionReport> reports) =>
+        Call(target, $"report {string.Join(", ", reports.Select(r => $"{r.Execution.ExecutionId}/{r.Execution.Attempt} {(int)r.Execution.Status}"))}", target.ReportAsync(reports));
 
-            foreach (var taken in call.Result)
-            {
-                _ackedReports.Add((taken.Execution.ExecutionId, taken.Execution.Attempt));
-            }
-        });
+    private void Confirmed(IReadOnlyList<ExecutionReport> reports, IReadOnlyList<ExecutionReport> taken)
+    {
+        Log($"confirmed {string.Join(", ", reports.Select(r => $"{r.Execution.ExecutionId[^3..]}/{r.Execution.Attempt}"))}");
+        foreach (var report in reports)
+        {
+            _unreported.Remove(report);
+        }
+
+        foreach (var report in taken)
+        {
+            _ackedReports.Add((report.Execution.ExecutionId, report.Execution.Attempt));
+        }
     }
 
     private void Renew(SimulatedJob target)
@@ -593,13 +594,20 @@ internal sealed class CrashSimulation
                 continue;
             }
 
-            if (_running.Count > 0 || _unreported.Count > 0)
+            if (_running.Count > 0)
             {
                 while (_running.Count > 0)
                 {
                     Report(Current);
                 }
 
+                continue;
+            }
+
+            if (_unreported.Count > 0)
+            {
+                // Reported, not confirmed yet: the write may wait its delay. Reported again after it, as executors do.
+                _time.Advance(TimeSpan.FromMilliseconds(20));
                 RetryReports(Current);
                 continue;
             }

@@ -24,6 +24,9 @@ internal sealed class SimulatedJob
     private readonly Action<string> _violation;
     private readonly SharedTurn _acceptPump;
 
+    // Tells the executor which reports (all of a call, and those taken) are durable, as the grain's confirmation does.
+    private readonly Action<IReadOnlyList<ExecutionReport>, IReadOnlyList<ExecutionReport>> _confirmed;
+
     public SimulatedJob(
         int number,
         SimulatedGrainStorage storage,
@@ -32,8 +35,10 @@ internal sealed class SimulatedJob
         Random random,
         Func<InFlightRun, DateTimeOffset, bool> dispatched,
         Action<string> violation,
-        bool journal)
+        bool journal,
+        Action<IReadOnlyList<ExecutionReport>, IReadOnlyList<ExecutionReport>> confirmed)
     {
+        _confirmed = confirmed;
         Number = number;
         _time = time;
         _options = options;
@@ -120,13 +125,35 @@ internal sealed class SimulatedJob
         var taken = reports.Where(r => scheduler.Report(r.Execution, r.Lease, finished)).ToList();
         if (taken.Count > 0)
         {
-            // As the grain: the results count now, and the answer waits for a write within the write delay.
+            // As the grain: the results count now, and are confirmed to the executor once written.
             await PumpAsync(finished);
-            await _commit.CommitSoonAsync();
+            _commit.CommitSoon();
         }
 
+        _ = ConfirmWhenDurableAsync(reports, taken);
         return (IReadOnlyList<ExecutionReport>)taken;
     });
+
+    private async Task ConfirmWhenDurableAsync(IReadOnlyList<ExecutionReport> reports, IReadOnlyList<ExecutionReport> taken)
+    {
+        try
+        {
+            if (_commit.Busy)
+            {
+                await _commit.CommitSoonAsync();
+            }
+        }
+        catch (Exception)
+        {
+            // Not written: the executor reports them again.
+            return;
+        }
+
+        if (!Dead)
+        {
+            _confirmed(reports, taken);
+        }
+    }
 
     public Task RenewAsync(IReadOnlyList<ExecutionLease> leases) => Turns.Start(async () =>
     {
