@@ -100,11 +100,17 @@ internal sealed class WorkCli
         var startInterval = new Option<TimeSpan>("--start-interval") { Description = "One more worker allowed every interval after start." };
         var everyOption = new Option<TimeSpan?>("--every") { Description = "Recur every interval, e.g. 00:00:05." };
         var syncOption = new Option<bool>("--sync") { Description = "Recurring runs never overlap." };
+        var firstRunOption = new Option<DateTimeOffset?>("--first-run") { Description = "With --every: the first run's time, e.g. 2026-12-01T09:00:00Z; later runs follow every interval." };
         var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts in all; 1 means no retries.", DefaultValueFactory = _ => 1 };
         var misfire = new Option<MisfirePolicy>("--misfire") { Description = "What to do with recurring due times missed while down.", DefaultValueFactory = _ => MisfirePolicy.FireOnce };
-        var define = new Command("define", "Define a job, or update its definition.") { name, handler, argsOption, queue, timeout, maxWorkers, startInterval, everyOption, syncOption, maxAttempts, misfire };
+        var define = new Command("define", "Define a job, or update its definition.") { name, handler, argsOption, queue, timeout, maxWorkers, startInterval, everyOption, syncOption, firstRunOption, maxAttempts, misfire };
         define.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
         {
+            if (parse.GetValue(firstRunOption) is not null && parse.GetValue(everyOption) is null)
+            {
+                throw new ArgumentException("--first-run gives the first run of a recurring schedule: give --every too.");
+            }
+
             var definition = new JobDefinition(new Job(parse.GetValue(handler)!)
             {
                 Args = ParseArgs(parse.GetValue(argsOption)) ?? JobArgs.Empty,
@@ -114,7 +120,7 @@ internal sealed class WorkCli
             {
                 MaxWorkers = parse.GetValue(maxWorkers),
                 StartInterval = parse.GetValue(startInterval),
-                Every = parse.GetValue(everyOption) is { } every ? new EverySchedule { Interval = every, Sync = parse.GetValue(syncOption) } : null,
+                Every = parse.GetValue(everyOption) is { } every ? new EverySchedule { Interval = every, Sync = parse.GetValue(syncOption), FirstRun = parse.GetValue(firstRunOption) } : null,
                 Retry = parse.GetValue(maxAttempts) == 1 ? RetryPolicy.None : new RetryPolicy { MaxAttempts = parse.GetValue(maxAttempts) },
                 Misfire = parse.GetValue(misfire),
             };

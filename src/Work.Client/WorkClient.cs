@@ -116,9 +116,35 @@ public sealed class WorkClient
         return RepeatableAsync(() => Job(name).GetHistoryAsync(count), cancellationToken);
     }
 
-    /// <summary>The names of all defined jobs.</summary>
-    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
-        RepeatableAsync(() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync(), cancellationToken);
+    /// <summary>The names of all defined jobs, in ordinal order (read from the catalog in pages).</summary>
+    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var names = new List<string>();
+        while (true)
+        {
+            var page = await ListAsync(names.Count == 0 ? null : names[^1], IJobCatalogGrain.MaxPageSize, cancellationToken);
+            names.AddRange(page);
+            if (page.Count < IJobCatalogGrain.MaxPageSize)
+            {
+                return names;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> names of defined jobs that sort after <paramref name="after"/> in ordinal order
+    /// (from the first with null); a page shorter than asked for is the last.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The count is not between 1 and <see cref="IJobCatalogGrain.MaxPageSize"/>.</exception>
+    public Task<IReadOnlyList<string>> ListAsync(string? after, int count, CancellationToken cancellationToken = default)
+    {
+        if (count is < 1 or > IJobCatalogGrain.MaxPageSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"A page of job names holds 1 to {IJobCatalogGrain.MaxPageSize} names; {count} were asked for.");
+        }
+
+        return RepeatableAsync(() => _grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync(after, count), cancellationToken);
+    }
 
     /// <summary>Waits for an execution's final result, in calls shorter than the response timeout.</summary>
     /// <exception cref="KeyNotFoundException">The job has no such execution.</exception>

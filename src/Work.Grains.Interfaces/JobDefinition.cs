@@ -90,6 +90,11 @@ public sealed record JobDefinition
             failures.Add(intervalProblem);
         }
 
+        if (Every is { FirstRun: not null, RunImmediately: false })
+        {
+            failures.Add("Every.FirstRun gives the first run's time; it cannot be combined with Every.RunImmediately = false.");
+        }
+
         if (!Enum.IsDefined(Misfire))
         {
             failures.Add($"Misfire must be FireOnce or Skip; it is {(int)Misfire}.");

@@ -135,7 +135,7 @@ public sealed class JobGrainOperationTests(ClusterFixture fixture)
         var name = ClusterFixture.NewJobName("catalog");
         await fixture.Job(name).DefineProbeAsync(board);
 
-        var names = await fixture.Grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync();
+        var names = await fixture.Grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync(null, IJobCatalogGrain.MaxPageSize);
 
         Assert.Contains(name, names);
     }

@@ -100,6 +100,63 @@ public abstract class RestartTests
             await second.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task TheCatalogKeepsItsNamesInPagesAcrossARestart()
+    {
+        var serviceId = "work-catalog-" + Guid.NewGuid().ToString("N")[..8];
+        var prefix = ClusterFixture.NewJobName("many") + "-";
+        var names = Enumerable.Range(0, 600).Select(i => prefix + i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var deleted = names.Where((_, i) => i % 10 == 3).ToHashSet(StringComparer.Ordinal);
+        var expected = names.Where(n => !deleted.Contains(n)).Order(StringComparer.Ordinal).ToList();
+
+        var first = await StartAsync(serviceId);
+        try
+        {
+            var client = new Client.WorkClient(first.Client);
+            foreach (var chunk in names.Chunk(64))
+            {
+                await Task.WhenAll(chunk.Select(name => client.DefineAsync(name, new JobDefinition(new Job(Probe.Handler)))));
+            }
+
+            await Task.WhenAll(deleted.Select(name => client.DeleteAsync(name)));
+            Assert.Equal(expected, (await client.ListAsync()).Where(n => n.StartsWith(prefix, StringComparison.Ordinal)));
+        }
+        finally
+        {
+            await first.StopAllSilosAsync();
+            await first.DisposeAsync();
+        }
+
+        var second = await StartAsync(serviceId);
+        try
+        {
+            var client = new Client.WorkClient(second.Client);
+            Assert.Equal(expected, (await client.ListAsync()).Where(n => n.StartsWith(prefix, StringComparison.Ordinal)));
+
+            // Read in pages of 7 from the first name on: the same names, each once.
+            var paged = new List<string>();
+            for (IReadOnlyList<string> page = ["!"]; page.Count > 0;)
+            {
+                page = await client.ListAsync(paged.Count == 0 ? prefix : paged[^1], 7);
+                paged.AddRange(page.Where(n => n.StartsWith(prefix, StringComparison.Ordinal)));
+                Assert.True(page.Count <= 7);
+                if (page.Count < 7)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(expected, paged);
+            Assert.Equal(expected.Count, await second.Client.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).CountAsync());
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => client.ListAsync(null, 0));
+        }
+        finally
+        {
+            await second.StopAllSilosAsync();
+            await second.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>The embedded default: a silo on a SQLite file.</summary>

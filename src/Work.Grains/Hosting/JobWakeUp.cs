@@ -14,6 +14,8 @@ internal sealed partial class JobWakeUp(
     ILocalSiloDetails silo,
     ILogger<JobWakeUp> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
+    private const int PageSize = 1_000;
+
     private readonly CancellationTokenSource _stopping = new();
 
     public void Participate(ISiloLifecycle lifecycle) =>
@@ -72,13 +74,27 @@ internal sealed partial class JobWakeUp(
     {
         try
         {
-            var names = await grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).ListAsync();
-            foreach (var chunk in names.Chunk(64))
+            var catalog = grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key);
+            var woken = 0;
+            string? after = null;
+            while (!_stopping.IsCancellationRequested)
             {
-                await Task.WhenAll(chunk.Select(name => grains.GetGrain<IConcurrentJobGrain>(name).GetInfoAsync()));
+                var page = await catalog.ListAsync(after, PageSize);
+                foreach (var chunk in page.Chunk(64))
+                {
+                    await Task.WhenAll(chunk.Select(name => grains.GetGrain<IConcurrentJobGrain>(name).GetInfoAsync()));
+                }
+
+                woken += page.Count;
+                if (page.Count < PageSize)
+                {
+                    break;
+                }
+
+                after = page[^1];
             }
 
-            LogWoken(logger, names.Count, reason);
+            LogWoken(logger, woken, reason);
         }
         catch (Exception ex)
         {

@@ -57,8 +57,20 @@ internal sealed partial class JobScheduler
         return MarkCancelled(executionId);
     }
 
-    private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) =>
-        every is null ? null : new RecurringRun { Schedule = every, Origin = now, Next = every.RunImmediately ? 0 : 1 };
+    private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) => every switch
+    {
+        null => null,
+        { FirstRun: { } first } when first >= now => new RecurringRun { Schedule = every, Origin = first, Next = 0 },
+
+        // The first grid point at or after now.
+        { FirstRun: { } first } => new RecurringRun
+        {
+            Schedule = every,
+            Origin = first,
+            Next = ((now - first).Ticks + every.Interval.Ticks - 1) / every.Interval.Ticks,
+        },
+        _ => new RecurringRun { Schedule = every, Origin = now, Next = every.RunImmediately ? 0 : 1 },
+    };
 
     private void TickRecurring(DateTimeOffset now)
     {

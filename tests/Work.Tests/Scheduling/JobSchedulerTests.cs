@@ -215,6 +215,38 @@ public sealed class JobSchedulerTests
     }
 
     [Fact]
+    public void AFirstRunTimeAnchorsTheGridBeforeAndAfterStart()
+    {
+        var start = _time.GetUtcNow();
+        var ahead = Create(new JobDefinition(new Job("h")) { Every = new EverySchedule { Interval = TimeSpan.FromMinutes(1), FirstRun = start.AddSeconds(17) } });
+        ahead.Start();
+        Assert.Equal(start.AddSeconds(17), ahead.NextWakeUp(start));
+        Assert.Empty(ahead.TakeDue(start, []));
+        _time.Advance(TimeSpan.FromSeconds(17));
+        Assert.Equal(start.AddSeconds(17), Assert.Single(ahead.TakeDue(_time.GetUtcNow(), [])).DueAt);
+        Assert.Equal(start.AddSeconds(77), ahead.NextWakeUp(_time.GetUtcNow()));
+
+        // A first run that passed: the next grid point after the start, not a run at once.
+        var passed = Create(new JobDefinition(new Job("h")) { Every = new EverySchedule { Interval = TimeSpan.FromMinutes(1), FirstRun = start.AddMinutes(-10).AddSeconds(5) } });
+        passed.Start();
+        Assert.Empty(passed.TakeDue(_time.GetUtcNow(), []));
+        Assert.Equal(start.AddSeconds(65), passed.NextWakeUp(_time.GetUtcNow()));
+        Assert.Equal(0, passed.State.SkippedTicks);
+    }
+
+    [Fact]
+    public void AFirstRunCannotBeCombinedWithRunImmediatelyOff()
+    {
+        var scheduler = new JobScheduler("job", new JobState(), _time);
+        var error = Assert.Throws<ArgumentException>(() => scheduler.Define(new JobDefinition(new Job("h"))
+        {
+            Every = new EverySchedule { Interval = TimeSpan.FromMinutes(1), FirstRun = _time.GetUtcNow(), RunImmediately = false },
+        }));
+        Assert.Contains("Every.FirstRun", error.Message, StringComparison.Ordinal);
+        Assert.False(scheduler.IsDefined);
+    }
+
+    [Fact]
     public void OneShotDueWhileDownFiresOnceLate()
     {
         var state = new JobState();
