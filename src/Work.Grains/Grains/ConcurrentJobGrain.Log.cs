@@ -36,4 +36,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Debug, Message = "Job {Job} could not confirm {Count} reported executions to {Executor}, or write them; the executor reports them again")]
     private static partial void LogConfirmFailed(ILogger logger, Exception error, string job, int count, string executor);
+
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Job {Job} is idle until {Next:O} and leaves memory until shortly before")]
+    private static partial void LogSleeping(ILogger logger, string job, DateTimeOffset next);
 }

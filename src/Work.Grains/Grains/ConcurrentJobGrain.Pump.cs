@@ -43,6 +43,10 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         var scheduler = _scheduler = JobScheduler.Load(Name, stored, _time, _options);
+        if (scheduler.State.ReminderPeriod == _options.ReminderPeriod)
+        {
+            _reminder.Assume(registered: true);
+        }
 
         // Executors cannot have renewed with this activation yet: every attempt in flight gets one lease period to
         // report or renew before it counts as lost.
@@ -106,6 +110,61 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         _reminder.Set(scheduler.NeedsReminder);
+        ConsiderSleep();
+    }
+
+    // The reminder as registered goes into the job's next write, which comes soon; then the job may sleep.
+    private void NoteReminder(TimeSpan? period)
+    {
+        if (_scheduler is not { } scheduler || scheduler.State.ReminderPeriod == period)
+        {
+            return;
+        }
+
+        scheduler.State.ReminderPeriod = period;
+        _ = WriteThenConsiderSleepAsync();
+    }
+
+    private async Task WriteThenConsiderSleepAsync()
+    {
+        try
+        {
+            await _commit.CommitSoonAsync();
+        }
+        catch (Exception)
+        {
+            // Logged by the commit, which tries again.
+            return;
+        }
+
+        ConsiderSleep();
+    }
+
+    /// <summary>
+    /// Leaves memory when the job is idle for a while: nothing ready or running, everything written and confirmed,
+    /// its reminder registered (so it comes back even if this silo dies), and its next due time at least
+    /// <see cref="WorkClusterOptions.IdleDeactivation"/> away. The silo's <see cref="SleepingJobs"/> wakes it shortly
+    /// before that time; any call wakes it sooner.
+    /// </summary>
+    private void ConsiderSleep()
+    {
+        if (_sleeping || _options.IdleDeactivation <= TimeSpan.Zero || _scheduler is not { } scheduler || _conflicted
+            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || _commit.Busy || _confirming > 0 || _waiters.Count > 0
+            || _reminder.Registered != true || !_reminder.Update.IsCompleted)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        if (scheduler.NextWakeUp(now) is not { } next || next - now < _options.IdleDeactivation)
+        {
+            return;
+        }
+
+        _sleeping = true;
+        _sleepers.Add(Name, next);
+        LogSleeping(_logger, Name, next);
+        DeactivateOnIdle();
     }
 
     private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), keepAlive: scheduler.NeedsReminder);

@@ -30,12 +30,17 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private readonly ExecutionWaiters _waiters;
     private readonly ExecutorRoster<IJobExecutorGrain> _roster;
     private readonly ReminderKeeper _reminder;
+    private readonly SleepingJobs _sleepers;
     private JobStore _store = null!;
     private GroupCommit _commit = null!;
     private WakeUpAlarm _alarm = null!;
     private JobScheduler? _scheduler;
     private string? _nameProblem;
     private bool _conflicted;
+
+    // Confirmations to executors under way, and whether this activation is going to sleep.
+    private int _confirming;
+    private bool _sleeping;
 
     // Accepts that arrive together share one pump: one dispatch per executor and one write for all of them.
     private readonly SharedTurn _acceptPump;
@@ -45,24 +50,32 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         IClusterMembershipService membership,
         ExecutionEngine engine,
         PreciseWakeUps wakeUps,
+        SleepingJobs sleepers,
         IOptions<WorkClusterOptions> options,
         ILogger<ConcurrentJobGrain> logger)
     {
         _time = time;
         _engine = engine;
         _wakeUps = wakeUps;
+        _sleepers = sleepers;
         _options = options.Value;
         _logger = logger;
         _waiters = new ExecutionWaiters(time);
         _roster = new ExecutorRoster<IJobExecutorGrain>(() => membership.CurrentSnapshot, engine.SiloName, silo => GrainFactory.GetGrain<IJobExecutorGrain>(silo));
         _reminder = new ReminderKeeper(
-            () => this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod),
+            async () =>
+            {
+                await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+                NoteReminder(_options.ReminderPeriod);
+            },
             async () =>
             {
                 if (await this.GetReminder(ReminderName) is { } reminder)
                 {
                     await this.UnregisterReminder(reminder);
                 }
+
+                NoteReminder(null);
             },
             ex => LogReminderFailed(_logger, ex, Name));
         _acceptPump = new SharedTurn(() => PumpAsync(mustSave: true));
@@ -242,6 +255,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
             return;
         }
 
+        _confirming++;
         try
         {
             if (_commit.Busy)
@@ -255,6 +269,12 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         {
             LogConfirmFailed(_logger, ex, Name, reports.Count, executor);
         }
+        finally
+        {
+            _confirming--;
+        }
+
+        ConsiderSleep();
     }
 
     public async Task RenewAsync(IReadOnlyList<ExecutionLease> leases)
@@ -269,6 +289,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         Rearm(scheduler);
     }
+
+    public async Task WakeAsync() => await UsableAsync();
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -20,6 +20,10 @@ internal interface IJobReportGrain : IGrainWithStringKey
     /// <summary>Attempts still running (or finished and not yet reported), so their leases do not run out.</summary>
     [Alias("Renew")]
     Task RenewAsync(IReadOnlyList<ExecutionLease> leases);
+
+    /// <summary>Loads the job, which arms its alarm for its next due time: how a job that left memory while idle is woken.</summary>
+    [Alias("Wake")]
+    Task WakeAsync();
 }
 
 /// <summary>One attempt under its lease, running (or finished and not yet reported) on the silo <c>Executor</c>.</summary>

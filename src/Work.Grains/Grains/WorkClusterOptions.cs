@@ -44,6 +44,13 @@ public sealed class WorkClusterOptions
     /// </summary>
     public int MaxPendingPerJob { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// A job with nothing pending or running whose next due time is at least this far away leaves memory, and its silo
+    /// wakes it shortly before that time; 30 s by default, zero to keep such jobs in memory. Many jobs with
+    /// schedules of a minute or more then cost about a hundred bytes each between their runs instead of an activation.
+    /// </summary>
+    public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Every problem with the options, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -86,6 +93,11 @@ public sealed class WorkClusterOptions
         if (LeaseDuration > TimeSpan.FromDays(1))
         {
             failures.Add($"{SectionName}:{nameof(LeaseDuration)} must be at most one day; it is {LeaseDuration}.");
+        }
+
+        if (IdleDeactivation != TimeSpan.Zero && (IdleDeactivation < TimeSpan.FromSeconds(5) || IdleDeactivation > TimeSpan.FromDays(1)))
+        {
+            failures.Add($"{SectionName}:{nameof(IdleDeactivation)} must be zero (jobs stay in memory) or between 5 seconds and one day; it is {IdleDeactivation}.");
         }
 
         if (ReminderPeriod > TimeSpan.FromDays(1))

@@ -97,6 +97,14 @@ internal sealed class JobState
     public long LeaseKey { get; set; }
 
     /// <summary>
+    /// The period of the reminder the job registered, as last written; null when it holds none or has not noted it.
+    /// An activation that finds the period it would register takes the reminder as registered: it does not write the
+    /// reminder table again each time it comes back from sleep.
+    /// </summary>
+    [Id(20)]
+    public TimeSpan? ReminderPeriod { get; set; }
+
+    /// <summary>
     /// A copy to write, taken at the same moment as the segments it points at: the job goes on changing while a write
     /// is under way, and what is written must be one consistent moment. The records inside are immutable.
     /// </summary>
@@ -122,6 +130,7 @@ internal sealed class JobState
         HistoryTail = HistoryTail,
         HistoryTailCount = HistoryTailCount,
         LeaseKey = LeaseKey,
+        ReminderPeriod = ReminderPeriod,
     };
 }
 

@@ -20,6 +20,15 @@ internal sealed class ReminderKeeper(Func<Task> register, Func<Task> unregister,
     /// <summary>Whether the reminder is registered, as far as this keeper knows.</summary>
     public bool? Registered => _registered;
 
+    /// <summary>Takes the reminder as registered or not without asking (the job noted it), unless this keeper knows already.</summary>
+    public void Assume(bool registered)
+    {
+        if (_registered is null && Update.IsCompleted)
+        {
+            _registered = registered;
+        }
+    }
+
     /// <summary>Asks for the reminder to be registered or not.</summary>
     public void Set(bool needed)
     {

@@ -19,4 +19,22 @@ public sealed class WorkClusterOptionsTests
 
     [Fact]
     public void AZeroWriteDelayWritesAtOnceAndIsValid() => Assert.Empty(new WorkClusterOptions { WriteDelay = TimeSpan.Zero }.Validate());
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(-1)]
+    [InlineData(86_401)]
+    public void AnIdleDeactivationOutsideItsRangeIsNamed(int seconds)
+    {
+        var failure = Assert.Single(new WorkClusterOptions { IdleDeactivation = TimeSpan.FromSeconds(seconds) }.Validate());
+
+        Assert.StartsWith("Work:Cluster:IdleDeactivation must be zero (jobs stay in memory) or between 5 seconds and one day", failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    [InlineData(86_400)]
+    public void AnIdleDeactivationOfZeroOrInItsRangeIsValid(int seconds) =>
+        Assert.Empty(new WorkClusterOptions { IdleDeactivation = TimeSpan.FromSeconds(seconds) }.Validate());
 }

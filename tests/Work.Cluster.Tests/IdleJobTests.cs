@@ -1,0 +1,84 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Work.Grains;
+using Work.Hosting;
+using Work.Scheduling;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>A job idle until its next due time leaves memory and is woken in time for it.</summary>
+public sealed class IdleJobTests : IAsyncLifetime
+{
+    private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(6);
+    private TestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(1);
+        builder.Options.ServiceId = "work-idle-" + Guid.NewGuid().ToString("N")[..8];
+        builder.Options.ConfigureFileLogging = false;
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.StopAllSilosAsync();
+        await _cluster.DisposeAsync();
+    }
+
+    private async Task<int> JobActivationsAsync()
+    {
+        var statistics = await _cluster.Client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
+        return statistics.Where(s => s.GrainType.Contains(nameof(ConcurrentJobGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+    }
+
+    [Fact]
+    public async Task ARecurringJobSleepsBetweenTicksAndTicksOnItsGrid()
+    {
+        var silo = (InProcessSiloHandle)_cluster.Primary!;
+        var sleepers = silo.SiloHost!.Services.GetRequiredService<SleepingJobs>();
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("idle");
+        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
+        var firstRun = DateTimeOffset.UtcNow.AddSeconds(1);
+        await job.DefineProbeAsync(board, every: new EverySchedule { Interval = s_interval, FirstRun = firstRun });
+        await job.StartAsync();
+
+        var first = await board.NextStartAsync();
+        Assert.Equal(firstRun, first.Scheduled);
+
+        // Once the run is reported and written, the job leaves memory until shortly before its next due time.
+        DateTimeOffset? wakeUp = null;
+        await Eventually.WaitUntilAsync(() => Task.FromResult((wakeUp = sleepers.WakeUpOf(name)) is not null), "the job went to sleep");
+        Assert.Equal(firstRun + s_interval - SleepingJobs.WakeLead, wakeUp);
+        await Eventually.WaitUntilAsync(async () => await JobActivationsAsync() == 0, "the job's activation was gone");
+
+        // Nothing calls it: the silo wakes it, and the tick is on the grid, never early.
+        var second = await board.NextStartAsync();
+        Assert.Equal(firstRun + s_interval, second.Scheduled);
+        Assert.True(second.Started >= second.Scheduled, $"started {second.Started:O} before its due time {second.Scheduled:O}");
+        Assert.Equal(2, board.Started.Count);
+
+        // Its state survived the sleep, and a call wakes it at once.
+        var info = await job.GetInfoAsync();
+        Assert.True(info.Started);
+        Assert.True(info.Finished >= 1);
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.UseWorkMemoryStorage();
+            silo.Services.Configure<WorkClusterOptions>(o =>
+            {
+                o.IdleDeactivation = TimeSpan.FromSeconds(5);
+                o.LeaseDuration = TimeSpan.FromSeconds(6);
+                o.LeaseRenewPeriod = TimeSpan.FromSeconds(1);
+            });
+            silo.AddWork(work => work.AddHandler(Probe.Handler, Probe.HandleAsync));
+        }
+    }
+}
