@@ -5,10 +5,17 @@ using Orleans.Configuration;
 
 namespace Work.Storage.Sqlite;
 
-/// <summary>Orleans' reminder table on SQLite (the embedded default), keyed by service, grain and reminder name.</summary>
-internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, SqliteDatabase options) : IReminderTable
+/// <summary>
+/// Orleans' reminder table on SQLite (the embedded default), keyed by service, grain and reminder name. Every statement
+/// runs on the table's own thread, and upserts that arrive together share one commit: registering the reminders of
+/// many jobs at once neither blocks the silo's threads nor costs a commit each.
+/// </summary>
+internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, SqliteDatabase options) : IReminderTable, IDisposable
 {
     private readonly string _serviceId = cluster.Value.ServiceId;
+    private readonly SqliteBatchThread _thread = new(options.ConnectionString, "Work SQLite reminders");
+
+    public void Dispose() => _thread.Dispose();
 
     public Task Init() => SqliteSchema.ApplyAsync(options.ConnectionString);
 
@@ -45,56 +52,51 @@ internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, Sqli
     {
         ArgumentNullException.ThrowIfNull(entry);
         var etag = Guid.NewGuid().ToString("N");
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO WorkReminders (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, ETag)
-            VALUES ($service, $grain, $name, $start, $period, $hash, $etag)
-            ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE
-                SET StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash, ETag = excluded.ETag;
-            """;
-        command.Parameters.AddWithValue("$service", _serviceId);
-        command.Parameters.AddWithValue("$grain", entry.GrainId.ToString());
-        command.Parameters.AddWithValue("$name", entry.ReminderName);
-        command.Parameters.AddWithValue("$start", entry.StartAt.ToUniversalTime().Ticks);
-        command.Parameters.AddWithValue("$period", entry.Period.Ticks);
-        command.Parameters.AddWithValue("$hash", (long)entry.GrainId.GetUniformHashCode());
-        command.Parameters.AddWithValue("$etag", etag);
-        await command.ExecuteNonQueryAsync();
+        await _thread.RunAsync(command =>
+        {
+            command.CommandText = """
+                INSERT INTO WorkReminders (ServiceId, GrainId, ReminderName, StartTime, Period, GrainHash, ETag)
+                VALUES ($service, $grain, $name, $start, $period, $hash, $etag)
+                ON CONFLICT (ServiceId, GrainId, ReminderName) DO UPDATE
+                    SET StartTime = excluded.StartTime, Period = excluded.Period, GrainHash = excluded.GrainHash, ETag = excluded.ETag;
+                """;
+            command.Parameters.AddWithValue("$service", _serviceId);
+            command.Parameters.AddWithValue("$grain", entry.GrainId.ToString());
+            command.Parameters.AddWithValue("$name", entry.ReminderName);
+            command.Parameters.AddWithValue("$start", entry.StartAt.ToUniversalTime().Ticks);
+            command.Parameters.AddWithValue("$period", entry.Period.Ticks);
+            command.Parameters.AddWithValue("$hash", (long)entry.GrainId.GetUniformHashCode());
+            command.Parameters.AddWithValue("$etag", etag);
+            return command.ExecuteNonQuery();
+        });
         return etag;
     }
 
-    public async Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) => _thread.RunAsync(command =>
     {
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM WorkReminders WHERE ServiceId = $service AND GrainId = $grain AND ReminderName = $name AND ETag = $etag;";
         command.Parameters.AddWithValue("$service", _serviceId);
         command.Parameters.AddWithValue("$grain", grainId.ToString());
         command.Parameters.AddWithValue("$name", reminderName);
         command.Parameters.AddWithValue("$etag", eTag);
-        return await command.ExecuteNonQueryAsync() > 0;
-    }
+        return command.ExecuteNonQuery() > 0;
+    });
 
-    public async Task TestOnlyClearTable()
+    public Task TestOnlyClearTable() => _thread.RunAsync(command =>
     {
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM WorkReminders WHERE ServiceId = $service;";
         command.Parameters.AddWithValue("$service", _serviceId);
-        await command.ExecuteNonQueryAsync();
-    }
+        return command.ExecuteNonQuery();
+    });
 
-    private async Task<ReminderTableData> QueryAsync(string where, Action<SqliteCommand> bind)
+    private Task<ReminderTableData> QueryAsync(string where, Action<SqliteCommand> bind) => _thread.RunAsync(command =>
     {
-        await using var connection = await OpenAsync();
-        await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT GrainId, ReminderName, StartTime, Period, ETag FROM WorkReminders {where};";
         command.Parameters.AddWithValue("$service", _serviceId);
         bind(command);
         var rows = new List<ReminderEntry>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
             rows.Add(new ReminderEntry
             {
@@ -107,12 +109,5 @@ internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, Sqli
         }
 
         return new ReminderTableData(rows);
-    }
-
-    private async Task<SqliteConnection> OpenAsync()
-    {
-        var connection = new SqliteConnection(options.ConnectionString);
-        await connection.OpenAsync();
-        return connection;
-    }
+    });
 }

@@ -78,6 +78,7 @@ internal sealed partial class ConcurrentJobGrain
         var batches = new List<(string Executor, List<InFlightRun> Runs)>();
         if (due.Count > 0)
         {
+            _ranHere = true;
             foreach (var (executor, runs) in _roster.Assign(due, scheduler.InFlightByExecutor()))
             {
                 batches.Add((executor, runs.ConvertAll(run => scheduler.Dispatched(run, executor, now, _options.LeaseDuration))));
@@ -148,15 +149,18 @@ internal sealed partial class ConcurrentJobGrain
     /// </summary>
     private void ConsiderSleep()
     {
-        if (_sleeping || _options.IdleDeactivation <= TimeSpan.Zero || _scheduler is not { } scheduler || _conflicted
+        if (_sleeping || !_activated || _options.IdleDeactivation <= TimeSpan.Zero || _scheduler is not { } scheduler || _conflicted
             || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || _commit.Busy || _confirming > 0 || _waiters.Count > 0
             || _reminder.Registered != true || !_reminder.Update.IsCompleted)
         {
             return;
         }
 
+        // An activation that has run nothing (woken by its reminder, say) goes back to sleep unless its due time is
+        // about as close as a sleeping job's wake-up would be.
         var now = _time.GetUtcNow();
-        if (scheduler.NextWakeUp(now) is not { } next || next - now < _options.IdleDeactivation)
+        var threshold = _ranHere ? _options.IdleDeactivation : 2 * SleepingJobs.WakeLead;
+        if (scheduler.NextWakeUp(now) is not { } next || next - now < threshold)
         {
             return;
         }

@@ -42,6 +42,12 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private int _confirming;
     private bool _sleeping;
 
+    // Set once OnActivateAsync is done: an activation cannot be asked to go while it is still activating.
+    private bool _activated;
+
+    // Whether this activation dispatched anything: a job that ran stays in memory while its next run is near.
+    private bool _ranHere;
+
     // Accepts that arrive together share one pump: one dispatch per executor and one write for all of them.
     private readonly SharedTurn _acceptPump;
 
@@ -107,6 +113,8 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         {
             // The job still answers: each call tries to load again, and says why it cannot.
         }
+
+        _activated = true;
     }
 
     // What waits for a write is written before the activation goes, so a dispatch or completion is not redone.

@@ -30,6 +30,7 @@ public static class WorkSiloBuilderExtensions
         services.AddSingleton<ExecutionEngine>();
         services.AddSingleton<PreciseWakeUps>();
         services.AddSingleton<SleepingJobs>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static services => services.GetRequiredService<SleepingJobs>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobWakeUp>();
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         builder.AddIncomingGrainCallFilter<WorkGrainCallFilter>();

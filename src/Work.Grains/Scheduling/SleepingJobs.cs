@@ -10,7 +10,7 @@ namespace Work.Scheduling;
 /// not durable: a job whose silo goes away is woken by its reminder, and by the silos, which wake every defined job
 /// when a silo starts or dies (<see cref="Hosting.JobWakeUp"/>).
 /// </summary>
-internal sealed partial class SleepingJobs : IDisposable
+internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
     /// <summary>How long before its due time a sleeping job is woken.</summary>
     public static readonly TimeSpan WakeLead = TimeSpan.FromSeconds(2);
@@ -61,7 +61,12 @@ internal sealed partial class SleepingJobs : IDisposable
         var at = due - WakeLead;
         lock (_lock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed)
+            {
+                // The silo is stopping: the job's reminder, or the silos' wake-up of every job, brings it back.
+                return;
+            }
+
             _wakeAt[job] = at;
             _queue.Enqueue(job, at);
             if (_armedFor is not { } armed || at < armed)
@@ -79,6 +84,14 @@ internal sealed partial class SleepingJobs : IDisposable
             return _wakeAt.TryGetValue(job, out var at) ? at : null;
         }
     }
+
+    /// <summary>Stops waking jobs when the silo stops serving: a stopping silo could not host them.</summary>
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(SleepingJobs), ServiceLifecycleStage.Active, _ => Task.CompletedTask, _ =>
+        {
+            Dispose();
+            return Task.CompletedTask;
+        });
 
     public void Dispose()
     {

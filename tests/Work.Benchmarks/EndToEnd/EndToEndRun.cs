@@ -24,6 +24,11 @@ internal static class EndToEndRun
 
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Contains("--recurring"))
+        {
+            return await RecurringScale.RunAsync(args);
+        }
+
         var quick = args.Contains("--quick");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
