@@ -26,6 +26,8 @@ internal static class RecurringScale
     private static readonly ConcurrentDictionary<string, int> s_ticks = new(StringComparer.Ordinal);
     private static readonly ConcurrentQueue<double> s_lateness = new();
     private static volatile bool s_recording;
+    private static int s_target = int.MaxValue;
+    private static TaskCompletionSource s_allTicked = new();
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -83,7 +85,7 @@ internal static class RecurringScale
             Report("define + start", $"{count:N0} in {defined.TotalSeconds:0.0} s, {count / defined.TotalSeconds:N0}/s", $"first tenth {tenth[0].Done / tenth[0].Seconds:N0}/s, last tenth {lastTenth:N0}/s (target: all in < 60 s)");
 
             // Every job ticks once, then one whole interval is measured.
-            await WaitAsync(() => s_ticks.Count >= count, TimeSpan.FromMinutes(3), "every job ticked once");
+            await WaitAllTickedAsync(count, TimeSpan.FromMinutes(3), "every job ticked once");
             s_lateness.Clear();
             var before = s_ticks.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
             s_recording = true;
@@ -129,7 +131,7 @@ internal static class RecurringScale
             s_ticks.Clear();
             watch.Restart();
             host = await StartAsync(storage, sqlitePath, postgres);
-            await WaitAsync(() => s_ticks.Count >= count, TimeSpan.FromMinutes(3), "every job ticked after the restart");
+            await WaitAllTickedAsync(count, TimeSpan.FromMinutes(3), "every job ticked after the restart");
             Report("after a restart, every job ticked again", $"in {watch.Elapsed.TotalSeconds:0.0} s", "target <= one interval (60 s)");
             await host.StopAsync();
             host.Dispose();
@@ -164,7 +166,11 @@ internal static class RecurringScale
 
     private static Task TickAsync(JobContext context)
     {
-        s_ticks.AddOrUpdate(context.JobName ?? "", 1, static (_, n) => n + 1);
+        if (s_ticks.AddOrUpdate(context.JobName ?? "", 1, static (_, n) => n + 1) == 1 && s_ticks.Count >= Volatile.Read(ref s_target))
+        {
+            Volatile.Read(ref s_allTicked).TrySetResult();
+        }
+
         if (s_recording)
         {
             s_lateness.Enqueue((DateTimeOffset.UtcNow - context.ScheduledAt).TotalMilliseconds);
@@ -173,17 +179,24 @@ internal static class RecurringScale
         return Task.CompletedTask;
     }
 
-    private static async Task WaitAsync(Func<bool> done, TimeSpan bound, string what)
+    // Completes when the tick handler has seen every job once since s_ticks was cleared.
+    private static async Task WaitAllTickedAsync(int count, TimeSpan bound, string what)
     {
-        var watch = Stopwatch.StartNew();
-        while (!done())
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref s_allTicked, all);
+        Volatile.Write(ref s_target, count);
+        if (s_ticks.Count >= count)
         {
-            if (watch.Elapsed > bound)
-            {
-                throw new TimeoutException($"Not within {bound}: {what} ({s_ticks.Count:N0} jobs ticked).");
-            }
+            all.TrySetResult();
+        }
 
-            await Task.Delay(100);
+        try
+        {
+            await all.Task.WaitAsync(bound);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Not within {bound}: {what} ({s_ticks.Count:N0} jobs ticked).");
         }
     }
 
