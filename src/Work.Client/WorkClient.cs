@@ -175,6 +175,9 @@ public sealed class WorkClient
             {
                 return id.WaitAsync(cancellationToken);
             }
+
+            // The lane closed and its idle callback has not dropped it yet: drop it here, so the next try makes a new one.
+            _lanes.TryRemove(new(name, lane));
         }
     }
 

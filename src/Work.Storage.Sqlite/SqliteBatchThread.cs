@@ -6,7 +6,8 @@ namespace Work.Storage.Sqlite;
 /// <summary>
 /// Runs statements on a SQLite file from one thread of its own, so that the driver's blocking calls never hold up
 /// the silo's thread pool. What is queued meanwhile runs in one transaction (one commit), each item in a savepoint of
-/// its own: an item that throws is rolled back alone and fails only its caller.
+/// its own: an item that throws is rolled back alone and fails only its caller. A thread for reads begins its
+/// transactions deferred, so they take no write lock and never hold up a writer.
 /// </summary>
 internal sealed class SqliteBatchThread : IDisposable
 {
@@ -14,12 +15,14 @@ internal sealed class SqliteBatchThread : IDisposable
     public const int MaxBatch = 256;
 
     private readonly string _connectionString;
+    private readonly bool _reads;
     private readonly BlockingCollection<Item> _queue = [];
     private readonly Thread _thread;
 
-    public SqliteBatchThread(string connectionString, string name)
+    public SqliteBatchThread(string connectionString, string name, bool reads = false)
     {
         _connectionString = connectionString;
+        _reads = reads;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
@@ -80,10 +83,10 @@ internal sealed class SqliteBatchThread : IDisposable
         }
     }
 
-    private static void Commit(SqliteConnection connection, List<Item> batch)
+    private void Commit(SqliteConnection connection, List<Item> batch)
     {
         var failed = new Dictionary<Item, Exception>();
-        using (var transaction = connection.BeginTransaction(deferred: false))
+        using (var transaction = connection.BeginTransaction(deferred: _reads))
         {
             foreach (var item in batch)
             {
@@ -95,8 +98,9 @@ internal sealed class SqliteBatchThread : IDisposable
                     item.Execute(command);
                     transaction.Release("item");
                 }
-                catch (SqliteException ex)
+                catch (Exception ex)
                 {
+                    // This item's statement or its own code failed: only it is undone.
                     transaction.Rollback("item");
                     transaction.Release("item");
                     failed[item] = ex;

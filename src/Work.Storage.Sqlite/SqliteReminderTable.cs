@@ -6,16 +6,22 @@ using Orleans.Configuration;
 namespace Work.Storage.Sqlite;
 
 /// <summary>
-/// Orleans' reminder table on SQLite (the embedded default), keyed by service, grain and reminder name. Every statement
-/// runs on the table's own thread, and upserts that arrive together share one commit: registering the reminders of
-/// many jobs at once neither blocks the silo's threads nor costs a commit each.
+/// Orleans' reminder table on SQLite (the embedded default), keyed by service, grain and reminder name. Every
+/// statement runs on the table's own threads (one for writes, one for reads), and upserts that arrive together share
+/// one commit: registering the reminders of many jobs at once neither blocks the silo's threads nor costs a commit
+/// each.
 /// </summary>
 internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, SqliteDatabase options) : IReminderTable, IDisposable
 {
     private readonly string _serviceId = cluster.Value.ServiceId;
-    private readonly SqliteBatchThread _thread = new(options.ConnectionString, "Work SQLite reminders");
+    private readonly SqliteBatchThread _thread = new(options.ConnectionString, "Work SQLite reminder writes");
+    private readonly SqliteBatchThread _reads = new(options.ConnectionString, "Work SQLite reminder reads", reads: true);
 
-    public void Dispose() => _thread.Dispose();
+    public void Dispose()
+    {
+        _thread.Dispose();
+        _reads.Dispose();
+    }
 
     public Task Init() => SqliteSchema.ApplyAsync(options.ConnectionString);
 
@@ -89,7 +95,7 @@ internal sealed class SqliteReminderTable(IOptions<ClusterOptions> cluster, Sqli
         return command.ExecuteNonQuery();
     });
 
-    private Task<ReminderTableData> QueryAsync(string where, Action<SqliteCommand> bind) => _thread.RunAsync(command =>
+    private Task<ReminderTableData> QueryAsync(string where, Action<SqliteCommand> bind) => _reads.RunAsync(command =>
     {
         command.CommandText = $"SELECT GrainId, ReminderName, StartTime, Period, ETag FROM WorkReminders {where};";
         command.Parameters.AddWithValue("$service", _serviceId);

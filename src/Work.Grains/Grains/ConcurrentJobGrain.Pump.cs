@@ -144,8 +144,9 @@ internal sealed partial class ConcurrentJobGrain
     /// <summary>
     /// Leaves memory when the job is idle for a while: nothing ready or running, everything written and confirmed,
     /// its reminder registered (so it comes back even if this silo dies), and its next due time at least
-    /// <see cref="WorkClusterOptions.IdleDeactivation"/> away. The silo's <see cref="SleepingJobs"/> wakes it shortly
-    /// before that time; any call wakes it sooner.
+    /// <see cref="WorkClusterOptions.IdleDeactivation"/> away (2 × <see cref="SleepingJobs.WakeLead"/> for an
+    /// activation that has run nothing, such as one its reminder woke). The silo's <see cref="SleepingJobs"/> wakes it
+    /// shortly before that time; any call wakes it sooner.
     /// </summary>
     private void ConsiderSleep()
     {
@@ -165,9 +166,8 @@ internal sealed partial class ConcurrentJobGrain
             return;
         }
 
+        // OnDeactivateAsync puts it on the silo's list, with its next due time as it stands then.
         _sleeping = true;
-        _sleepers.Add(Name, next);
-        LogSleeping(_logger, Name, next);
         DeactivateOnIdle();
     }
 
@@ -231,11 +231,11 @@ internal sealed partial class ConcurrentJobGrain
         }
     }
 
-    private async Task CommitAsync(bool soon = false)
+    private async Task CommitAsync()
     {
         try
         {
-            await (soon ? _commit.CommitSoonAsync() : _commit.CommitAsync());
+            await _commit.CommitAsync();
         }
         catch (Exception ex) when (ex is not InconsistentStateException)
         {

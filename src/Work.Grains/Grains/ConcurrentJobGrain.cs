@@ -1,8 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
-using Orleans.Storage;
 using Work.Cluster;
 using Work.Diagnostics;
 using Work.Scheduling;
@@ -99,10 +97,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         var timers = new GrainJobTimers(this);
-        // A SQL store writes a job's records in one transaction; any other grain storage keeps them one by one.
-        var records = ServiceProvider.GetKeyedService<IJobRecordStorage>(WorkClusterOptions.StorageName)
-            ?? new GrainStorageRecords(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName));
-        _store = new JobStore(records, GrainContext.GrainId);
+        _store = new JobStore(GrainStorageRecords.For(ServiceProvider), GrainContext.GrainId);
         _commit = new GroupCommit(() => _store.WriteAsync(_scheduler!), _options.WriteDelay, timers, OnWriteFailed);
         _alarm = new WakeUpAlarm(timers, _wakeUps, _time, PumpInBackgroundAsync);
         try
@@ -126,18 +121,28 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         _alarm.Stop();
-        if (_scheduler is null || _conflicted || !_commit.Busy)
+        if (_scheduler is not { } scheduler || _conflicted)
         {
             return;
         }
 
-        try
+        if (_commit.Busy)
         {
-            await _commit.FlushAsync().WaitAsync(cancellationToken);
+            try
+            {
+                await _commit.FlushAsync().WaitAsync(cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                LogDeactivationWriteFailed(_logger, ex, Name, reason.Description);
+            }
         }
-        catch (Exception ex)
+
+        // A job going to sleep is woken for its next due time as it stands now, after every call it took meanwhile.
+        if (_sleeping && scheduler.NextWakeUp(_time.GetUtcNow()) is { } next)
         {
-            LogDeactivationWriteFailed(_logger, ex, Name, reason.Description);
+            _sleepers.Add(Name, next);
+            LogSleeping(_logger, Name, next);
         }
     }
 
@@ -298,7 +303,13 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         Rearm(scheduler);
     }
 
-    public async Task WakeAsync() => await UsableAsync();
+    public async Task WakeAsync()
+    {
+        await UsableAsync();
+
+        // Woken for a silo's start, say, with nothing due soon: back to sleep.
+        ConsiderSleep();
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

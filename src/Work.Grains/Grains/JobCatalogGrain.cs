@@ -37,8 +37,7 @@ internal sealed partial class JobCatalogGrain(ILogger<JobCatalogGrain> logger) :
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _storage = ServiceProvider.GetKeyedService<IJobRecordStorage>(WorkClusterOptions.StorageName)
-            ?? new GrainStorageRecords(ServiceProvider.GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName));
+        _storage = GrainStorageRecords.For(ServiceProvider);
         _commit = new GroupCommit(WriteAsync, TimeSpan.Zero, new GrainJobTimers(this), error =>
         {
             LogWriteFailed(logger, error);
@@ -140,6 +139,12 @@ internal sealed partial class JobCatalogGrain(ILogger<JobCatalogGrain> logger) :
         {
             var taken = _unwritten.Count;
             var changes = _catalog.TakeChanges();
+            if (changes.Count == 0 && (_index.State?.Buckets ?? 0) == _catalog.BucketCount)
+            {
+                // Only waited for the write under way (a change that changed nothing): nothing to store.
+                return;
+            }
+
             var segments = changes.Select(change =>
             {
                 if (!_buckets.TryGetValue(change.Number, out var bucket))
@@ -171,10 +176,10 @@ internal sealed partial class JobCatalogGrain(ILogger<JobCatalogGrain> logger) :
         }
     }
 
-    [LoggerMessage(EventId = 2300, Level = LogLevel.Warning, Message = "The job catalog could not be written; it tries again")]
+    [LoggerMessage(EventId = 2310, Level = LogLevel.Warning, Message = "The job catalog could not be written; it tries again")]
     private static partial void LogWriteFailed(ILogger logger, Exception error);
 
-    [LoggerMessage(EventId = 2301, Level = LogLevel.Information, Message = "The job catalog was written by another activation meanwhile; it reads it again")]
+    [LoggerMessage(EventId = 2311, Level = LogLevel.Information, Message = "The job catalog was written by another activation meanwhile; it reads it again")]
     private static partial void LogConflict(ILogger logger, Exception error);
 }
 

@@ -201,6 +201,14 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             try
             {
                 await job.ReportAsync(_engine.SiloName, reports);
+                foreach (var report in reports)
+                {
+                    if (_unreported.TryGetValue(Key(report.Execution.ExecutionId, report.Execution.Attempt), out var unconfirmed))
+                    {
+                        unconfirmed.Answered = true;
+                    }
+                }
+
                 return;
             }
             catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
@@ -221,8 +229,8 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         }
     }
 
-    // Reports that were answered but not confirmed within a renew period go again; after two lease periods without a
-    // confirmation they are left to their leases.
+    // Reports that were answered but not confirmed within a renew period go again (a report still on its way or being
+    // retried is not sent twice); after two lease periods without a confirmation they are left to their leases.
     private void ReportUnconfirmedAgain(DateTimeOffset now)
     {
         foreach (var (key, unconfirmed) in _unreported)
@@ -234,8 +242,9 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                     LogNeverConfirmed(_logger, unconfirmed.Order.JobName, unconfirmed.Order.ExecutionId, unconfirmed.Order.Attempt);
                 }
             }
-            else if (now - unconfirmed.Finished >= _options.LeaseRenewPeriod)
+            else if (now - unconfirmed.Finished >= _options.LeaseRenewPeriod && unconfirmed.Answered)
             {
+                unconfirmed.Answered = false;
                 QueueReport(unconfirmed.Order.JobName, unconfirmed.Report);
             }
         }
@@ -261,7 +270,23 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
 
-    private sealed record Unconfirmed(ExecutionOrder Order, ExecutionReport Report, DateTimeOffset Finished);
+    private sealed class Unconfirmed(ExecutionOrder order, ExecutionReport report, DateTimeOffset finished)
+    {
+        private volatile bool _answered;
+
+        public ExecutionOrder Order { get; } = order;
+
+        public ExecutionReport Report { get; } = report;
+
+        public DateTimeOffset Finished { get; } = finished;
+
+        /// <summary>The job answered its last report call; false while one is on its way or being retried.</summary>
+        public bool Answered
+        {
+            get => _answered;
+            set => _answered = value;
+        }
+    }
 
     // One per job: a grain reference costs more to make than a report to send.
     private sealed class ReportQueue(IJobReportGrain job)

@@ -45,8 +45,8 @@ public sealed class WorkClusterOptions
     public int MaxPendingPerJob { get; set; } = 1_000_000;
 
     /// <summary>
-    /// A job with nothing pending or running whose next due time is at least this far away leaves memory, and its silo
-    /// wakes it shortly before that time; 30 s by default, zero to keep such jobs in memory. Many jobs with
+    /// A job with nothing ready or running (timed runs may be pending) whose next due time is at least this far away
+    /// leaves memory, and its silo wakes it shortly before that time; 30 s by default, zero to keep such jobs in memory. Many jobs with
     /// schedules of a minute or more then cost about a hundred bytes each between their runs instead of an activation.
     /// </summary>
     public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromSeconds(30);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Work.Cluster;
+using Work.Grains;
 
 namespace Work.Hosting;
 
@@ -82,7 +83,7 @@ internal sealed partial class JobWakeUp(
                 var page = await catalog.ListAsync(after, PageSize);
                 foreach (var chunk in page.Chunk(64))
                 {
-                    await Task.WhenAll(chunk.Select(name => grains.GetGrain<IConcurrentJobGrain>(name).GetInfoAsync()));
+                    await Task.WhenAll(chunk.Select(WakeOneAsync));
                 }
 
                 woken += page.Count;
@@ -101,6 +102,22 @@ internal sealed partial class JobWakeUp(
             LogWakeFailed(logger, ex, reason);
         }
     }
+
+    // A job that cannot be woken now is left to its reminder; the others are woken all the same.
+    private async Task WakeOneAsync(string name)
+    {
+        try
+        {
+            await grains.GetGrain<IJobReportGrain>(name).WakeAsync();
+        }
+        catch (Exception ex)
+        {
+            LogJobWakeFailed(logger, ex, name);
+        }
+    }
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Debug, Message = "Could not wake job {Job}; its reminder will")]
+    private static partial void LogJobWakeFailed(ILogger logger, Exception error, string job);
 
     [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "Woke {Count} defined jobs ({Reason})")]
     private static partial void LogWoken(ILogger logger, int count, string reason);

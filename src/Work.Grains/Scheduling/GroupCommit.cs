@@ -22,6 +22,9 @@ internal sealed class GroupCommit
     private bool _writing;
     private bool _soonArmed;
 
+    // The last write failed: its changes are in memory only until a write succeeds.
+    private bool _unwritten;
+
     /// <param name="write">Writes everything changed so far, as one consistent moment.</param>
     /// <param name="delay">How long a change nobody waits for may wait for company.</param>
     /// <param name="timers">Where the delay and retry timers come from.</param>
@@ -38,8 +41,8 @@ internal sealed class GroupCommit
     public override string ToString() =>
         $"next {(_next is null ? "none" : _next.Task.Status.ToString())}, urgent {_urgent}, writing {_writing}, soon armed {_soonArmed}";
 
-    /// <summary>True while some change is not written yet or a write is under way.</summary>
-    public bool Busy => _next is not null || _writing;
+    /// <summary>True while some change is not written yet (also after a failed write) or a write is under way.</summary>
+    public bool Busy => _next is not null || _writing || _unwritten;
 
     /// <summary>Completes once everything changed before the call is written; fails if that write fails.</summary>
     public Task CommitAsync() => Request(urgent: true);
@@ -124,10 +127,12 @@ internal sealed class GroupCommit
             try
             {
                 await _write();
+                _unwritten = false;
                 round.TrySetResult();
             }
             catch (Exception ex)
             {
+                _unwritten = true;
                 round.TrySetException(ex);
                 if (_retry(ex))
                 {

@@ -57,8 +57,6 @@ internal sealed class JobCatalog
         return catalog;
     }
 
-    public bool Contains(string name) => _bucketOf.ContainsKey(name);
-
     /// <summary>Adds a name; false when it was there.</summary>
     public bool Add(string name)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
 
@@ -72,6 +73,14 @@ internal abstract class JobRecord(string name)
 /// <summary>Job records kept as Orleans grain states (memory storage, or any grain storage provider): one call per record.</summary>
 internal sealed class GrainStorageRecords(IGrainStorage storage) : IJobRecordStorage
 {
+    /// <summary>
+    /// The work storage's job records: a SQL store's journal (one transaction a write) when one is registered,
+    /// otherwise the work grain storage, record by record.
+    /// </summary>
+    public static IJobRecordStorage For(IServiceProvider services) =>
+        services.GetKeyedService<IJobRecordStorage>(Grains.WorkClusterOptions.StorageName)
+            ?? new GrainStorageRecords(services.GetRequiredKeyedService<IGrainStorage>(Grains.WorkClusterOptions.StorageName));
+
     public Task<IJobRecords> OpenAsync(GrainId job) => Task.FromResult<IJobRecords>(new Opened(storage, job));
 
     private sealed class Opened(IGrainStorage storage, GrainId job) : IJobRecords

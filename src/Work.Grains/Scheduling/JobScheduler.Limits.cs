@@ -14,6 +14,11 @@ internal sealed partial class JobScheduler
             failures.Add(JobLimits.IntervalProblem(every.Interval, _options.MinInterval, "Every.Interval")!);
         }
 
+        if (definition.Every?.FirstRun is { } first && first != default && JobLimits.DueTimeProblem(first, _time.GetUtcNow()) is { } firstRun)
+        {
+            failures.Add($"Every.FirstRun: {firstRun}");
+        }
+
         return failures;
     }
 

@@ -43,7 +43,7 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
         _timer = time.CreateTimer(_ => OnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>How many jobs sleep here.</summary>
+    /// <summary>How many jobs have a wake-up pending here (a job woken early by a call keeps its entry until it comes up).</summary>
     public int Count
     {
         get
@@ -64,6 +64,12 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
             if (_disposed)
             {
                 // The silo is stopping: the job's reminder, or the silos' wake-up of every job, brings it back.
+                return;
+            }
+
+            // A job woken early (by its reminder, say) that sleeps again for the same time keeps its one entry.
+            if (_wakeAt.TryGetValue(job, out var known) && known == at)
+            {
                 return;
             }
 

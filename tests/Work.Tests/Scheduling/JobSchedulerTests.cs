@@ -247,6 +247,18 @@ public sealed class JobSchedulerTests
     }
 
     [Fact]
+    public void AFirstRunBeyondTheHorizonIsRefused()
+    {
+        var scheduler = new JobScheduler("job", new JobState(), _time);
+        var error = Assert.Throws<ArgumentException>(() => scheduler.Define(new JobDefinition(new Job("h"))
+        {
+            Every = new EverySchedule { Interval = TimeSpan.FromMinutes(1), FirstRun = _time.GetUtcNow().AddYears(200) },
+        }));
+        Assert.Contains("Every.FirstRun: The time must be within", error.Message, StringComparison.Ordinal);
+        Assert.False(scheduler.IsDefined);
+    }
+
+    [Fact]
     public void OneShotDueWhileDownFiresOnceLate()
     {
         var state = new JobState();

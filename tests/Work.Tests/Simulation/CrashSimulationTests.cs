@@ -10,7 +10,8 @@ namespace Work.Tests.Simulation;
 /// <summary>
 /// The job's state machine (scheduler, store, group commit, the grain's pump) under thousands of seeded random
 /// workloads over storage that fails, loses answers and is abandoned by dying activations. A failure names its seed;
-/// <c>WORK_SIM_SEED=N</c> replays that one seed, <c>WORK_SIM_SEEDS=N</c> runs more.
+/// <c>WORK_SIM_SEED=N</c> replays that one seed, <c>WORK_SIM_SEEDS=N</c> runs more, and <c>WORK_SIM_FIRST=N</c> starts
+/// at seed N instead of 1 (fresh seeds).
 /// </summary>
 public sealed class CrashSimulationTests(ITestOutputHelper output)
 {
@@ -26,7 +27,8 @@ public sealed class CrashSimulationTests(ITestOutputHelper output)
     {
         var (first, count) = Environment.GetEnvironmentVariable("WORK_SIM_SEED") is { Length: > 0 } one
             ? (int.Parse(one, CultureInfo.InvariantCulture), 1)
-            : (1, int.Parse(Environment.GetEnvironmentVariable("WORK_SIM_SEEDS") ?? "2000", CultureInfo.InvariantCulture));
+            : (int.Parse(Environment.GetEnvironmentVariable("WORK_SIM_FIRST") ?? "1", CultureInfo.InvariantCulture),
+                int.Parse(Environment.GetEnvironmentVariable("WORK_SIM_SEEDS") ?? "2000", CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
         long acknowledged = 0, starts = 0, repeats = 0, activations = 0;
         for (var seed = first; seed < first + count; seed++)
