@@ -64,6 +64,9 @@ internal static class Probe
 
         public int Running => Volatile.Read(ref _running);
 
+        /// <summary>Starts counting the most runs at once from those running now.</summary>
+        public void ResetMax() => Volatile.Write(ref _max, Volatile.Read(ref _running));
+
         public int Enter(JobContext context)
         {
             var now = Interlocked.Increment(ref _running);

@@ -39,4 +39,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Job {Job} is idle until {Next:O} and leaves memory until shortly before")]
     private static partial void LogSleeping(ILogger logger, string job, DateTimeOffset next);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Job {Job} could not recall its queued executions from {Executor}; they keep their slots until they end")]
+    private static partial void LogRecallFailed(ILogger logger, Exception error, string job, string executor);
 }

@@ -75,14 +75,26 @@ internal sealed partial class ConcurrentJobGrain
         var now = _time.GetUtcNow();
         finished ??= [];
         var due = scheduler.TakeDue(now, finished);
-        var batches = new List<(string Executor, List<InFlightRun> Runs)>();
+        var batches = new Dictionary<string, List<InFlightRun>>(StringComparer.Ordinal);
         if (due.Count > 0)
         {
             _ranHere = true;
             foreach (var (executor, runs) in _roster.Assign(due, scheduler.InFlightByExecutor()))
             {
-                batches.Add((executor, runs.ConvertAll(run => scheduler.Dispatched(run, executor, now, _options.LeaseDuration))));
+                batches[executor] = runs.ConvertAll(run => scheduler.Dispatched(run, executor, now, _options.LeaseDuration));
             }
+        }
+
+        // What is due beyond the free slots waits on executors holding slots, to start there as their runs end.
+        foreach (var (run, executor) in scheduler.TakeAhead(now))
+        {
+            if (!batches.TryGetValue(executor, out var runs))
+            {
+                batches[executor] = runs = [];
+            }
+
+            _ranHere = true;
+            runs.Add(scheduler.Dispatched(run, executor, now, _options.LeaseDuration, queued: true));
         }
 
         _waiters.Complete(finished);
@@ -196,6 +208,22 @@ internal sealed partial class ConcurrentJobGrain
             _commit.CommitSoon();
             Rearm(scheduler);
         }
+    }
+
+    private async Task RecallAsync(IReadOnlyList<string> executors)
+    {
+        await Task.WhenAll(executors.Select(async executor =>
+        {
+            try
+            {
+                await _roster.Executor(executor).RecallAsync(Name);
+            }
+            catch (Exception ex)
+            {
+                // Its runs keep their slots until they end: a lowered cap then takes effect as they do.
+                LogRecallFailed(_logger, ex, Name, executor);
+            }
+        }));
     }
 
     private async Task SignalAsync(IReadOnlyList<InFlightRun> running)

@@ -157,8 +157,14 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         await GrainFactory.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key).AddAsync(Name);
+        var lowered = scheduler.IsDefined && definition.MaxWorkers < scheduler.Definition.MaxWorkers;
         scheduler.Define(definition);
         await PumpAsync(mustSave: true);
+        if (lowered)
+        {
+            // Runs sent ahead would keep the slots they take over: they come back and wait under the new cap.
+            await RecallAsync(scheduler.ExecutorsWithQueuedRuns());
+        }
     }
 
     public async Task StartAsync()
@@ -236,8 +242,15 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var scheduler = await UsableAsync();
         var finished = new List<JobExecution>();
         var accepted = 0;
+        var now = _time.GetUtcNow();
         foreach (var report in reports)
         {
+            // The queued run that took the slot holds it now, whatever became of the run that ended.
+            if (report.Next is { } next && scheduler.HandedOver(executor, next, now, _options.LeaseDuration))
+            {
+                accepted++;
+            }
+
             if (scheduler.Report(report.Execution, report.Lease, finished))
             {
                 accepted++;
@@ -288,6 +301,19 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         ConsiderSleep();
+    }
+
+    public async Task ReturnAsync(string executor, IReadOnlyList<ExecutionLease> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var scheduler = await UsableAsync();
+        var finished = new List<JobExecution>();
+        var returned = runs.Count(run => scheduler.Returned(run, finished));
+        if (returned > 0)
+        {
+            await PumpAsync(finished);
+            _commit.CommitSoon();
+        }
     }
 
     public async Task RenewAsync(IReadOnlyList<ExecutionLease> leases)

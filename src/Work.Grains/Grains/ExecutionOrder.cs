@@ -28,6 +28,13 @@ internal sealed record ExecutionOrder
     [Id(5)]
     public long Lease { get; init; }
 
+    /// <summary>
+    /// Sent ahead: it waits on the executor and starts in the slot of the job's next run that ends there. An executor
+    /// where none of the job's runs is running gives it back at once (<see cref="IJobReportGrain.ReturnAsync"/>).
+    /// </summary>
+    [Id(6)]
+    public bool Queued { get; init; }
+
     /// <summary>The order for an attempt of the job <paramref name="jobName"/> (<paramref name="job"/>) handed over as <paramref name="inFlight"/>.</summary>
     public static ExecutionOrder For(string jobName, Job job, Scheduling.InFlightRun inFlight) => new()
     {
@@ -37,5 +44,6 @@ internal sealed record ExecutionOrder
         Attempt = inFlight.Run.Attempt,
         ScheduledAt = inFlight.Run.DueAt,
         Lease = inFlight.Lease,
+        Queued = inFlight.Queued,
     };
 }

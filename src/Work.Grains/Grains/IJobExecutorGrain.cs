@@ -16,6 +16,10 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     [Alias("Confirm")]
     Task ConfirmAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts);
 
+    /// <summary>Gives the queued attempts of the job <paramref name="jobName"/> back to it unstarted (its cap was lowered).</summary>
+    [Alias("Recall")]
+    Task RecallAsync(string jobName);
+
     /// <summary>Signals the token of a running execution; false when it is not running here.</summary>
     [Alias("Cancel")]
     Task<bool> CancelAsync(string executionId);

@@ -17,6 +17,13 @@ internal interface IJobReportGrain : IGrainWithStringKey
     [Alias("Report")]
     Task ReportAsync(string executor, IReadOnlyList<ExecutionReport> reports);
 
+    /// <summary>
+    /// Queued attempts the executor on <paramref name="executor"/> gives back unstarted: none of the job's runs was
+    /// running there when they came, or the job recalled them. They wait at the job again.
+    /// </summary>
+    [Alias("Return")]
+    Task ReturnAsync(string executor, IReadOnlyList<ExecutionLease> runs);
+
     /// <summary>Attempts still running (or finished and not yet reported), so their leases do not run out.</summary>
     [Alias("Renew")]
     Task RenewAsync(IReadOnlyList<ExecutionLease> leases);
@@ -34,11 +41,15 @@ internal sealed record ExecutionLease(
     [property: Id(2)] long Lease,
     [property: Id(3)] string Executor = "");
 
-/// <summary>A finished attempt, reported under its lease.</summary>
+/// <summary>
+/// A finished attempt, reported under its lease, and the queued attempt that took its slot on the executor, if any
+/// (<see cref="ExecutionOrder.Queued"/>).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("work.execution-report")]
 internal sealed record ExecutionReport(
     [property: Id(0)] JobExecution Execution,
-    [property: Id(1)] long Lease);
+    [property: Id(1)] long Lease,
+    [property: Id(2)] ExecutionLease? Next = null);
 
 /// <summary>An attempt of an execution, by id and number.</summary>
 [GenerateSerializer, Immutable, Alias("work.execution-attempt")]

@@ -10,7 +10,8 @@ namespace Work.Grains;
 /// <summary>
 /// Runs executions on its silo. Accepting an order only starts it: the handler runs on the thread pool through the
 /// silo's pipeline, a timer renews the leases of what is running, and the result is reported to the job grain, with
-/// retries, so an execution may last longer than any grain call.
+/// retries, so an execution may last longer than any grain call. Orders sent ahead (queued) wait in their job's lane
+/// and start in the slot of the job's next run that ends here, with no round trip to the job.
 /// </summary>
 [Reentrant]
 [SiloPinnedPlacement]
@@ -23,6 +24,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ReportQueue> _reports = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JobLane> _lanes = new(StringComparer.Ordinal);
 
     // Attempts that finished here and that their job has not confirmed as durably recorded: their leases are still
     // renewed, so a job that is unreachable for a while (its silo or directory entry being lost) does not run them
@@ -59,35 +61,47 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     public Task ExecuteAsync(IReadOnlyList<ExecutionOrder> orders)
     {
         ArgumentNullException.ThrowIfNull(orders);
+
+        // Orders to start count first: a queued order in the same call waits for them instead of going back.
+        List<(Running Running, JobLane Lane)>? starts = null;
         foreach (var order in orders)
         {
-            var key = Key(order.ExecutionId, order.Attempt);
-            if (_unreported.ContainsKey(key))
+            if (!order.Queued && Admit(order) is { } running)
             {
-                // The same attempt delivered again after it finished here: its report is on the way.
-                continue;
+                (starts ??= []).Add((running, StartOn(order.JobName)));
             }
+        }
 
-            var running = new Running(order, new CancellationTokenSource());
-            if (!_running.TryAdd(key, running))
+        List<ExecutionOrder>? returned = null;
+        foreach (var order in orders)
+        {
+            if (order.Queued && Admit(order) is { } running && !_lanes.GetOrAdd(order.JobName, static name => new JobLane(name)).TryQueue(running))
             {
-                // The same attempt delivered twice: it is already running here.
-                running.Cancellation.Dispose();
-                continue;
+                // None of the job's runs is running here: no slot will come to it.
+                Forget(running);
+                (returned ??= []).Add(order);
             }
+        }
 
-            // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    await RunAsync(running);
-                }
-                catch (Exception ex)
-                {
-                    LogRunFailed(_logger, ex, order.ExecutionId, order.JobName);
-                }
-            });
+        foreach (var (running, lane) in starts ?? [])
+        {
+            Launch(running, lane);
+        }
+
+        foreach (var group in returned?.GroupBy(o => o.JobName) ?? [])
+        {
+            _ = ReturnAsync(group.Key, group.ToList());
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RecallAsync(string jobName)
+    {
+        if (_lanes.TryGetValue(jobName, out var lane) && lane.TakeWaiting() is { Count: > 0 } waiting)
+        {
+            waiting.ForEach(Forget);
+            _ = ReturnAsync(jobName, waiting.ConvertAll(r => r.Order));
         }
 
         return Task.CompletedTask;
@@ -109,10 +123,21 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         var found = false;
         foreach (var running in _running.Values)
         {
-            if (running.Order.ExecutionId == executionId)
+            if (running.Order.ExecutionId != executionId)
+            {
+                continue;
+            }
+
+            found = true;
+            if (_lanes.TryGetValue(running.Order.JobName, out var lane) && lane.Remove(running))
+            {
+                // Still waiting: it goes back unstarted, and the job finishes it as cancelled.
+                Forget(running);
+                _ = ReturnAsync(running.Order.JobName, [running.Order]);
+            }
+            else
             {
                 running.Cancellation.Cancel();
-                found = true;
             }
         }
 
@@ -121,30 +146,121 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     private static string Key(string executionId, int attempt) => $"{executionId}/{attempt}";
 
-    private async Task RunAsync(Running running)
+    // Takes an order in, or null when the same attempt is already here (running, waiting, or finished and reported).
+    private Running? Admit(ExecutionOrder order)
     {
-        var order = running.Order;
-        JobExecution execution;
-        try
+        var key = Key(order.ExecutionId, order.Attempt);
+        if (_unreported.ContainsKey(key))
         {
-            execution = await _engine.Executor.ExecuteAsync(
-                new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
-                running.Cancellation.Token);
-        }
-        catch (Exception)
-        {
-            _running.TryRemove(Key(order.ExecutionId, order.Attempt), out _);
-            running.Cancellation.Dispose();
-            throw;
+            // The same attempt delivered again after it finished here: its report is on the way.
+            return null;
         }
 
-        // Unreported before it stops running, so its lease is renewed without a gap.
-        var key = Key(order.ExecutionId, order.Attempt);
-        var report = new ExecutionReport(execution, order.Lease);
-        _unreported[key] = new Unconfirmed(order, report, _time.GetUtcNow());
-        _running.TryRemove(key, out _);
+        var running = new Running(order, new CancellationTokenSource());
+        if (!_running.TryAdd(key, running))
+        {
+            // The same attempt delivered twice: it is already here.
+            running.Cancellation.Dispose();
+            return null;
+        }
+
+        return running;
+    }
+
+    private void Forget(Running running)
+    {
+        _running.TryRemove(Key(running.Order.ExecutionId, running.Order.Attempt), out _);
         running.Cancellation.Dispose();
-        QueueReport(order.JobName, report);
+    }
+
+    // The lane of a job with one more run running in it; a lane that closed meanwhile (its last run ended) is replaced.
+    private JobLane StartOn(string jobName)
+    {
+        while (true)
+        {
+            var lane = _lanes.GetOrAdd(jobName, static name => new JobLane(name));
+            if (lane.TryStart())
+            {
+                return lane;
+            }
+        }
+    }
+
+    // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
+    private void Launch(Running running, JobLane lane) => _ = Task.Run(() => RunLoopAsync(running, lane));
+
+    // Runs an attempt, then every queued run that takes its slot, reporting each as it ends.
+    private async Task RunLoopAsync(Running running, JobLane lane)
+    {
+        for (Running? current = running; current is not null;)
+        {
+            var order = current.Order;
+            JobExecution execution;
+            try
+            {
+                execution = await _engine.Executor.ExecuteAsync(
+                    new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
+                    current.Cancellation.Token);
+            }
+            catch (Exception ex)
+            {
+                // Reported as failed, so its slot passes on and the job hears of it.
+                LogRunFailed(_logger, ex, order.ExecutionId, order.JobName);
+                var now = _time.GetUtcNow();
+                execution = new JobExecution
+                {
+                    ExecutionId = order.ExecutionId,
+                    Handler = order.Job.Handler,
+                    Queue = order.Job.Queue,
+                    Attempt = order.Attempt,
+                    Status = JobStatus.InternalError,
+                    Error = $"The execution could not be run: {ex.GetType().Name}: {ex.Message}",
+                    ErrorType = ex.GetType().FullName,
+                    ScheduledAt = order.ScheduledAt,
+                    StartedAt = now,
+                    FinishedAt = now,
+                    Worker = _engine.SiloName,
+                };
+            }
+
+            var next = lane.Next(_lanes);
+            var handedTo = next is null ? null : new ExecutionLease(next.Order.ExecutionId, next.Order.Attempt, next.Order.Lease, _engine.SiloName);
+
+            // Unreported before it stops running, so its lease is renewed without a gap.
+            var key = Key(order.ExecutionId, order.Attempt);
+            var report = new ExecutionReport(execution, order.Lease, handedTo);
+            _unreported[key] = new Unconfirmed(order, report, _time.GetUtcNow());
+            _running.TryRemove(key, out _);
+            current.Cancellation.Dispose();
+            QueueReport(order.JobName, report);
+            current = next;
+        }
+    }
+
+    // Queued attempts going back to their job unstarted, tried again like reports; one given up on is left to its
+    // lease (it counts as lost and runs again).
+    private async Task ReturnAsync(string jobName, List<ExecutionOrder> orders)
+    {
+        var leases = orders.ConvertAll(o => new ExecutionLease(o.ExecutionId, o.Attempt, o.Lease, _engine.SiloName));
+        var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await _grains.GetGrain<IJobReportGrain>(jobName).ReturnAsync(_engine.SiloName, leases);
+                return;
+            }
+            catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
+            {
+                LogReturnRetry(_logger, ex, leases.Count, jobName);
+                await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
+            }
+            catch (Exception ex)
+            {
+                LogReturnFailed(_logger, ex, leases.Count, jobName);
+                return;
+            }
+        }
     }
 
     // Reports to one job go in batches, a few on their way at once: what finishes while they are on their way goes in
@@ -268,7 +384,108 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         }));
     }
 
-    private sealed record Running(ExecutionOrder Order, CancellationTokenSource Cancellation);
+    private sealed class Running(ExecutionOrder order, CancellationTokenSource cancellation)
+    {
+        public ExecutionOrder Order { get; } = order;
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+
+        /// <summary>Its place among its job's queued runs while it waits; guarded by the lane's lock.</summary>
+        public LinkedListNode<Running>? Waiting { get; set; }
+    }
+
+    /// <summary>
+    /// One job's runs on this silo: how many run, and the queued runs that take their slots as they end. A queued run
+    /// is only kept while one of the job's runs runs here, so every waiting run has a slot coming. The lane closes
+    /// (and leaves the silo's map) when its last run ends with nothing waiting.
+    /// </summary>
+    private sealed class JobLane(string jobName)
+    {
+        private readonly Lock _lock = new();
+        private readonly LinkedList<Running> _waiting = new();
+        private int _running;
+        private bool _closed;
+
+        /// <summary>One more run starts in a slot of its own; false when the lane closed (use a new one).</summary>
+        public bool TryStart()
+        {
+            lock (_lock)
+            {
+                if (_closed)
+                {
+                    return false;
+                }
+
+                _running++;
+                return true;
+            }
+        }
+
+        /// <summary>Queues a run to take the slot of the next run that ends; false when none runs here.</summary>
+        public bool TryQueue(Running running)
+        {
+            lock (_lock)
+            {
+                if (_closed || _running == 0)
+                {
+                    return false;
+                }
+
+                running.Waiting = _waiting.AddLast(running);
+                return true;
+            }
+        }
+
+        /// <summary>A run ended: the first queued run takes its slot, or the slot goes and null is returned.</summary>
+        public Running? Next(ConcurrentDictionary<string, JobLane> lanes)
+        {
+            lock (_lock)
+            {
+                if (_waiting.First is { } first)
+                {
+                    _waiting.RemoveFirst();
+                    first.Value.Waiting = null;
+                    return first.Value;
+                }
+
+                if (--_running == 0)
+                {
+                    _closed = true;
+                    lanes.TryRemove(new KeyValuePair<string, JobLane>(jobName, this));
+                }
+
+                return null;
+            }
+        }
+
+        /// <summary>Takes a queued run out; false when it is not waiting (it started, or was taken already).</summary>
+        public bool Remove(Running running)
+        {
+            lock (_lock)
+            {
+                if (running.Waiting is not { } node)
+                {
+                    return false;
+                }
+
+                _waiting.Remove(node);
+                running.Waiting = null;
+                return true;
+            }
+        }
+
+        /// <summary>Takes every queued run out.</summary>
+        public List<Running> TakeWaiting()
+        {
+            lock (_lock)
+            {
+                var waiting = _waiting.ToList();
+                _waiting.Clear();
+                waiting.ForEach(r => r.Waiting = null);
+                return waiting;
+            }
+        }
+    }
 
     private sealed class Unconfirmed(ExecutionOrder order, ExecutionReport report, DateTimeOffset finished)
     {

@@ -6,6 +6,9 @@ public sealed class WorkClusterOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Work:Cluster";
 
+    /// <summary>The most runs <see cref="RunAhead"/> may allow per executor.</summary>
+    public const int MaxRunAhead = 100_000;
+
     /// <summary>The grain storage the job grains keep their state in.</summary>
     public const string StorageName = "work";
 
@@ -50,6 +53,15 @@ public sealed class WorkClusterOptions
     /// schedules of a minute or more then cost about a hundred bytes each between their runs instead of an activation.
     /// </summary>
     public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many runs a job may send ahead to each executor that holds one of its slots, beyond the slots themselves;
+    /// 256 by default, zero to send only what may start. A run sent ahead waits on its executor and starts in the slot
+    /// of the job's next run that ends there, without a round trip to the job: the slots stay within MaxWorkers and
+    /// turn over at the executor's speed. Runs sent ahead are not moved to other silos, so a smaller number spreads
+    /// long runs more evenly over silos that join later.
+    /// </summary>
+    public int RunAhead { get; set; } = 256;
 
     /// <summary>Every problem with the options, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -98,6 +110,11 @@ public sealed class WorkClusterOptions
         if (IdleDeactivation != TimeSpan.Zero && (IdleDeactivation < TimeSpan.FromSeconds(5) || IdleDeactivation > TimeSpan.FromDays(1)))
         {
             failures.Add($"{SectionName}:{nameof(IdleDeactivation)} must be zero (jobs stay in memory) or between 5 seconds and one day; it is {IdleDeactivation}.");
+        }
+
+        if (RunAhead < 0 || RunAhead > MaxRunAhead)
+        {
+            failures.Add($"{SectionName}:{nameof(RunAhead)} must be between 0 and {MaxRunAhead}; it is {RunAhead}.");
         }
 
         if (ReminderPeriod > TimeSpan.FromDays(1))

@@ -3,11 +3,22 @@ namespace Work.Scheduling;
 // Attempts handed to executors: their leases, the secret each carries, reports and renewals.
 internal sealed partial class JobScheduler
 {
-    /// <summary>Records that <paramref name="run"/> went to <paramref name="executor"/>, under its lease secret.</summary>
-    public InFlightRun Dispatched(PendingRun run, string executor, DateTimeOffset now, TimeSpan lease)
+    /// <summary>
+    /// Records that <paramref name="run"/> went to <paramref name="executor"/>, under its lease secret: to start in a
+    /// slot of its own, or <paramref name="queued"/> (sent ahead, see <see cref="TakeAhead"/>).
+    /// </summary>
+    public InFlightRun Dispatched(PendingRun run, string executor, DateTimeOffset now, TimeSpan lease, bool queued = false)
     {
-        var inFlight = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease, Lease = LeaseFor(run.ExecutionId, run.Attempt) };
-        State.InFlight[run.ExecutionId] = inFlight;
+        var inFlight = new InFlightRun
+        {
+            Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + lease, Lease = LeaseFor(run.ExecutionId, run.Attempt), Queued = queued,
+        };
+        PutInFlight(inFlight);
+        if (!queued)
+        {
+            _idleExecutors.Remove(executor);
+        }
+
         return inFlight;
     }
 
@@ -23,7 +34,7 @@ internal sealed partial class JobScheduler
             return;
         }
 
-        State.InFlight.Remove(run.ExecutionId);
+        RemoveInFlight(inFlight);
         if (inFlight.Cancelled)
         {
             var now = _time.GetUtcNow();
@@ -55,7 +66,7 @@ internal sealed partial class JobScheduler
                 return false;
             }
 
-            State.InFlight.Remove(id);
+            RemoveInFlight(inFlight);
             Finish(inFlight, execution, finished);
             return true;
         }
@@ -83,7 +94,7 @@ internal sealed partial class JobScheduler
                 return false;
             }
 
-            State.InFlight[executionId] = inFlight with { LeaseUntil = now + duration };
+            PutInFlight(inFlight with { LeaseUntil = now + duration });
             return true;
         }
 
@@ -92,7 +103,7 @@ internal sealed partial class JobScheduler
             return false;
         }
 
-        State.InFlight[executionId] = new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + duration, Lease = lease };
+        PutInFlight(new InFlightRun { Run = run, Executor = executor, DispatchedAt = now, LeaseUntil = now + duration, Lease = lease });
         return true;
     }
 
@@ -104,20 +115,46 @@ internal sealed partial class JobScheduler
     {
         foreach (var (id, inFlight) in State.InFlight.ToList())
         {
-            State.InFlight[id] = inFlight with { LeaseUntil = now + duration };
+            PutInFlight(inFlight with { LeaseUntil = now + duration });
         }
     }
 
-    /// <summary>How many attempts are in flight on each executor.</summary>
+    /// <summary>How many slots the attempts in flight hold on each executor (runs sent ahead hold none).</summary>
     public Dictionary<string, int> InFlightByExecutor()
     {
         var load = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var inFlight in State.InFlight.Values)
         {
-            load[inFlight.Executor] = load.GetValueOrDefault(inFlight.Executor) + 1;
+            if (!inFlight.Queued)
+            {
+                load[inFlight.Executor] = load.GetValueOrDefault(inFlight.Executor) + 1;
+            }
         }
 
         return load;
+    }
+
+    // Every change to the attempts in flight goes through these two, which keep the count of runs sent ahead.
+    private void PutInFlight(InFlightRun inFlight)
+    {
+        if (State.InFlight.TryGetValue(inFlight.Run.ExecutionId, out var old) && old.Queued)
+        {
+            _queued--;
+        }
+
+        State.InFlight[inFlight.Run.ExecutionId] = inFlight;
+        if (inFlight.Queued)
+        {
+            _queued++;
+        }
+    }
+
+    private void RemoveInFlight(InFlightRun inFlight)
+    {
+        if (State.InFlight.Remove(inFlight.Run.ExecutionId, out var old) && old.Queued)
+        {
+            _queued--;
+        }
     }
 
     // An attempt's secret: the job's key, its execution id and its attempt number mixed (SplitMix64's finalizer), so

@@ -32,7 +32,7 @@ internal sealed partial class JobScheduler
         if (PendingCount > 0)
         {
             var allowed = AllowedWorkers(now);
-            if (State.InFlight.Count < allowed)
+            if (SlotsInUse < allowed || CanSendAhead())
             {
                 if (State.Pending.Count > 0)
                 {
@@ -73,7 +73,7 @@ internal sealed partial class JobScheduler
             Name = Name,
             Definition = State.Definition,
             Started = State.Started,
-            RunningWorkers = State.InFlight.Count,
+            RunningWorkers = SlotsInUse,
             AllowedWorkers = State.Definition is null ? 0 : AllowedWorkers(now),
             Pending = PendingCount,
             NextDueTimes = due.Order().Take(10).ToList(),

@@ -23,6 +23,7 @@ internal sealed partial class JobScheduler
     {
         var running = Stop(cancelled);
         State.InFlight.Clear();
+        _queued = 0;
         State.Definition = null;
         State.StartedAt = default;
         State.Finished = 0;
@@ -132,7 +133,7 @@ internal sealed partial class JobScheduler
 
         foreach (var inFlight in expired)
         {
-            State.InFlight.Remove(inFlight.Run.ExecutionId);
+            RemoveInFlight(inFlight);
             State.Lost++;
             var error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.";
             Finish(inFlight, Record(inFlight.Run, JobStatus.Unavailable, error, LeaseExpired, inFlight.DispatchedAt, now, inFlight.Executor), finished);
@@ -200,7 +201,7 @@ internal sealed partial class JobScheduler
             if ((executionId is null || id == executionId) && !inFlight.Cancelled)
             {
                 signalled.Add(inFlight);
-                State.InFlight[id] = inFlight with { Cancelled = true };
+                PutInFlight(inFlight with { Cancelled = true });
             }
         }
 

@@ -24,6 +24,9 @@ internal sealed partial class JobScheduler
     private readonly Func<long> _leases;
     private readonly WorkClusterOptions _options;
 
+    // How many attempts in flight were sent ahead (InFlightRun.Queued): kept with every change to the attempts in flight.
+    private int _queued;
+
     public JobScheduler(
         string name,
         JobState state,
@@ -43,6 +46,7 @@ internal sealed partial class JobScheduler
         Ready = ready ?? new ReadyQueue(state);
         History = history ?? new HistoryLog(state);
         Problem = StoredProblem();
+        _queued = state.InFlight.Values.Count(f => f.Queued);
         if (State.LeaseKey == 0)
         {
             State.LeaseKey = _leases();
@@ -80,8 +84,11 @@ internal sealed partial class JobScheduler
     /// <summary>Executions accepted and not yet dispatched.</summary>
     public int PendingCount => State.Pending.Count + Ready.Count;
 
-    /// <summary>Attempts handed to executors and not yet reported.</summary>
+    /// <summary>Attempts handed to executors and not yet reported, those sent ahead included.</summary>
     public int InFlightCount => State.InFlight.Count;
+
+    /// <summary>Attempts in flight that hold a slot (started, or about to): at most the workers allowed.</summary>
+    public int SlotsInUse => State.InFlight.Count - _queued;
 
     /// <summary>Whether the job has a definition.</summary>
     public bool IsDefined => State.Definition is not null;
@@ -286,9 +293,16 @@ internal sealed partial class JobScheduler
         }
 
         TickRecurring(now);
-        var free = AllowedWorkers(now) - State.InFlight.Count;
+        TakeDue(now, AllowedWorkers(now) - SlotsInUse, due);
+        return due;
+    }
+
+    // Takes up to max runs due by now, the earliest first, into due.
+    private void TakeDue(DateTimeOffset now, int max, List<PendingRun> due)
+    {
         var taken = 0;
-        while (due.Count < free)
+        var limit = due.Count + max;
+        while (due.Count < limit)
         {
             var timed = taken < State.Pending.Count && State.Pending[taken].DueAt <= now ? State.Pending[taken] : null;
             var ready = Ready.Peek();
@@ -308,7 +322,6 @@ internal sealed partial class JobScheduler
         }
 
         State.Pending.RemoveRange(0, taken);
-        return due;
     }
 
     /// <summary>

@@ -197,6 +197,13 @@ internal sealed record InFlightRun
     /// </summary>
     [Id(5)]
     public long Lease { get; init; }
+
+    /// <summary>
+    /// Sent ahead: it waits on its executor for the slot of the job's next run that ends there, and holds no slot
+    /// until the executor reports that it took one.
+    /// </summary>
+    [Id(6)]
+    public bool Queued { get; init; }
 }
 
 /// <summary>A running recurring schedule: grid point k is due at <c>Origin + k × Interval</c>.</summary>

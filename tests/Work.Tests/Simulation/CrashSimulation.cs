@@ -49,7 +49,15 @@ internal sealed class CrashSimulation
     // The executors: attempts running, and attempts finished whose report was not acknowledged yet.
     private readonly List<ExecutionLeaseAndOrder> _running = [];
     private readonly List<ExecutionReport> _unreported = [];
+
+    // Attempts sent ahead, waiting on their executor for the slot of the job's next run that ends there; and queued
+    // attempts an executor gives back unstarted, until the job takes them.
+    private readonly List<ExecutionLeaseAndOrder> _waiting = [];
+    private readonly List<ExecutionLease> _returning = [];
     private int _starts;
+    private int _aheadQueued;
+    private int _aheadHandedOver;
+    private int _aheadReturned;
     private readonly HashSet<(string Id, int Attempt)> _started = [];
     private int _storageVersion;
     private int _checkedVersion = -1;
@@ -65,6 +73,9 @@ internal sealed class CrashSimulation
         // Odd seeds keep the job's records as the SQL stores do (one journal row per write), even seeds as grain
         // states (one storage call per record).
         Journal = seed % 2 == 1;
+
+        // One seed in four sends nothing ahead; the others send a few runs ahead per executor, so queues fill up.
+        _options.RunAhead = seed % 4 == 0 ? 0 : 1 + (seed / 4 % 4);
     }
 
     /// <summary>True when the job's records are kept in a journal, as on PostgreSQL and SQLite.</summary>
@@ -77,6 +88,9 @@ internal sealed class CrashSimulation
 
     /// <summary>Attempts the executors started again after they had run them (at least once: identifiable by id).</summary>
     public int Repeats { get; private set; }
+
+    /// <summary>Attempts executors queued (sent ahead), started in the slot of a run that ended, and gave back.</summary>
+    public (int Queued, int HandedOver, int Returned) Ahead => (_aheadQueued, _aheadHandedOver, _aheadReturned);
 
     /// <summary>Executions acknowledged to callers.</summary>
     public int Acknowledged => _ackedIds.Count;
@@ -186,8 +200,11 @@ internal sealed class CrashSimulation
             case < 670:
                 RetryReports(target);
                 break;
-            case < 700:
+            case < 690:
                 Renew(target);
+                break;
+            case < 700:
+                Return(target);
                 break;
             case < 710:
                 if (_running.Count > 0)
@@ -195,6 +212,12 @@ internal sealed class CrashSimulation
                     var lost = _running[_random.Next(_running.Count)];
                     _running.Remove(lost);
                     Log($"executor loses {lost.ExecutionId}/{lost.Attempt}");
+                    if (!_running.Exists(r => r.Executor == lost.Executor))
+                    {
+                        // Queued runs wait only while a run of the job runs on their executor: they go with it.
+                        var gone = _waiting.RemoveAll(w => w.Executor == lost.Executor);
+                        Log($"executor {lost.Executor} loses {gone} queued");
+                    }
                 }
 
                 break;
@@ -284,6 +307,18 @@ internal sealed class CrashSimulation
 
         var attempt = _running[_random.Next(_running.Count)];
         _running.Remove(attempt);
+
+        // The first run queued on the same executor takes the slot, and the report says so.
+        ExecutionLease? next = null;
+        if (_waiting.FindIndex(w => w.Executor == attempt.Executor) is var index and >= 0)
+        {
+            var queued = _waiting[index];
+            _waiting.RemoveAt(index);
+            Start(queued with { StartedAt = Now });
+            _aheadHandedOver++;
+            next = new ExecutionLease(queued.ExecutionId, queued.Attempt, queued.Lease, queued.Executor);
+        }
+
         var status = _random.Next(100) switch
         {
             < 85 => JobStatus.Success,
@@ -302,7 +337,8 @@ internal sealed class CrashSimulation
                 FinishedAt = Now,
                 Worker = attempt.Executor,
             },
-            attempt.Lease);
+            attempt.Lease,
+            next);
         _unreported.Add(report);
         SendReports(target, [report]);
     }
@@ -334,9 +370,19 @@ internal sealed class CrashSimulation
         }
     }
 
+    private void Return(SimulatedJob target)
+    {
+        if (_returning.Count > 0)
+        {
+            var runs = _returning.ToList();
+            _returning.Clear();
+            Call(target, $"return {string.Join(", ", runs.Select(r => $"{r.ExecutionId}/{r.Attempt}"))}", target.ReturnAsync(runs));
+        }
+    }
+
     private void Renew(SimulatedJob target)
     {
-        var leases = _running.Select(r => new ExecutionLease(r.ExecutionId, r.Attempt, r.Lease, r.Executor))
+        var leases = _running.Concat(_waiting).Select(r => new ExecutionLease(r.ExecutionId, r.Attempt, r.Lease, r.Executor))
             .Concat(_unreported.Select(r => new ExecutionLease(r.Execution.ExecutionId, r.Execution.Attempt, r.Lease, r.Execution.Worker)))
             .ToList();
         if (leases.Count > 0)
@@ -421,21 +467,46 @@ internal sealed class CrashSimulation
         }
 
         if (_running.Exists(r => r.ExecutionId == run.ExecutionId && r.Attempt == run.Attempt)
+            || _waiting.Exists(r => r.ExecutionId == run.ExecutionId && r.Attempt == run.Attempt)
             || _unreported.Exists(r => r.Execution.ExecutionId == run.ExecutionId && r.Execution.Attempt == run.Attempt))
         {
             Log($"executor already has {run.ExecutionId}/{run.Attempt}");
             return true;
         }
 
+        var order = new ExecutionLeaseAndOrder(run.ExecutionId, run.Attempt, inFlight.Lease, run.DueAt, now, inFlight.Executor);
+        if (inFlight.Queued)
+        {
+            if (_running.Exists(r => r.Executor == inFlight.Executor))
+            {
+                _waiting.Add(order);
+                _aheadQueued++;
+                Log($"executor {inFlight.Executor} queues {run.ExecutionId}/{run.Attempt}");
+            }
+            else
+            {
+                _returning.Add(new ExecutionLease(run.ExecutionId, run.Attempt, inFlight.Lease, inFlight.Executor));
+                _aheadReturned++;
+                Log($"executor {inFlight.Executor} gives back {run.ExecutionId}/{run.Attempt}: nothing of the job runs there");
+            }
+
+            return true;
+        }
+
+        Start(order);
+        return true;
+    }
+
+    private void Start(ExecutionLeaseAndOrder order)
+    {
         _starts++;
-        if (!_started.Add((run.ExecutionId, run.Attempt)))
+        if (!_started.Add((order.ExecutionId, order.Attempt)))
         {
             Repeats++;
         }
 
-        _running.Add(new ExecutionLeaseAndOrder(run.ExecutionId, run.Attempt, inFlight.Lease, run.DueAt, now, inFlight.Executor));
-        Log($"executor starts {run.ExecutionId}/{run.Attempt}");
-        return true;
+        _running.Add(order);
+        Log($"executor {order.Executor} starts {order.ExecutionId}/{order.Attempt}");
     }
 
     private void Call(SimulatedJob target, string what, Task task, Action? acknowledged = null)
@@ -602,6 +673,18 @@ internal sealed class CrashSimulation
                 }
 
                 continue;
+            }
+
+            if (_returning.Count > 0)
+            {
+                Return(Current);
+                continue;
+            }
+
+            if (_waiting.Count > 0)
+            {
+                Violation($"{_waiting.Count} queued runs wait on executors where nothing of the job runs");
+                break;
             }
 
             if (_unreported.Count > 0)

@@ -30,7 +30,7 @@ public sealed class CrashSimulationTests(ITestOutputHelper output)
             : (int.Parse(Environment.GetEnvironmentVariable("WORK_SIM_FIRST") ?? "1", CultureInfo.InvariantCulture),
                 int.Parse(Environment.GetEnvironmentVariable("WORK_SIM_SEEDS") ?? "2000", CultureInfo.InvariantCulture));
         var clock = Stopwatch.StartNew();
-        long acknowledged = 0, starts = 0, repeats = 0, activations = 0;
+        long acknowledged = 0, starts = 0, repeats = 0, activations = 0, queued = 0, handedOver = 0, returned = 0;
         for (var seed = first; seed < first + count; seed++)
         {
             var simulation = new CrashSimulation(seed, s_serializer);
@@ -59,11 +59,19 @@ public sealed class CrashSimulationTests(ITestOutputHelper output)
             starts += simulation.Starts;
             repeats += simulation.Repeats;
             activations += simulation.Activations;
+            queued += simulation.Ahead.Queued;
+            handedOver += simulation.Ahead.HandedOver;
+            returned += simulation.Ahead.Returned;
         }
 
         output.WriteLine(
             $"{count} seeds of {Steps} steps in {clock.Elapsed.TotalSeconds:0.0} s: {acknowledged} executions acknowledged, " +
-            $"{starts} attempts started ({repeats} started again after they ran), {activations} activations");
+            $"{starts} attempts started ({repeats} started again after they ran), {activations} activations; " +
+            $"sent ahead: {queued} queued, {handedOver} started in a slot handed over, {returned} given back");
         Assert.True(acknowledged > count, "the workload acknowledged executions");
+        if (count >= 100)
+        {
+            Assert.True(queued > 0 && handedOver > 0 && returned > 0, "the workload sent runs ahead, handed slots over and gave runs back");
+        }
     }
 }

@@ -122,8 +122,9 @@ internal sealed class SimulatedJob
     {
         var scheduler = await UsableAsync();
         var finished = new List<JobExecution>();
+        var handedOver = reports.Count(r => r.Next is { } next && scheduler.HandedOver(next.Executor, next, _time.GetUtcNow(), _options.LeaseDuration));
         var taken = reports.Where(r => scheduler.Report(r.Execution, r.Lease, finished)).ToList();
-        if (taken.Count > 0)
+        if (taken.Count > 0 || handedOver > 0)
         {
             // As the grain: the results count now, and are confirmed to the executor once written.
             await PumpAsync(finished);
@@ -154,6 +155,19 @@ internal sealed class SimulatedJob
             _confirmed(reports, taken);
         }
     }
+
+    /// <summary>Queued attempts an executor gives back unstarted, as the grain takes them.</summary>
+    public Task ReturnAsync(IReadOnlyList<ExecutionLease> runs) => Turns.Start(async () =>
+    {
+        var scheduler = await UsableAsync();
+        var finished = new List<JobExecution>();
+        var returned = runs.Count(run => scheduler.Returned(run, finished));
+        if (returned > 0)
+        {
+            await PumpAsync(finished);
+            _commit.CommitSoon();
+        }
+    });
 
     public Task RenewAsync(IReadOnlyList<ExecutionLease> leases) => Turns.Start(async () =>
     {
@@ -195,24 +209,27 @@ internal sealed class SimulatedJob
         var now = _time.GetUtcNow();
         finished ??= [];
         var due = scheduler.TakeDue(now, finished);
-        var failed = new List<InFlightRun>();
-        foreach (var run in due)
+        var sent = due.ConvertAll(run => scheduler.Dispatched(run, _random.Next(2) == 0 ? "silo-a" : "silo-b", now, _options.LeaseDuration));
+        if (due.Count > 0 && scheduler.SlotsInUse > scheduler.AllowedWorkers(now))
         {
-            var inFlight = scheduler.Dispatched(run, _random.Next(2) == 0 ? "silo-a" : "silo-b", now, _options.LeaseDuration);
-            if (!_dispatched(inFlight, now))
-            {
-                failed.Add(inFlight);
-            }
+            _violation($"{this} dispatched {due.Count}: {scheduler.SlotsInUse} slots in use, over the {scheduler.AllowedWorkers(now)} allowed");
         }
 
+        foreach (var (run, executor) in scheduler.TakeAhead(now))
+        {
+            if (_options.RunAhead == 0)
+            {
+                _violation($"{this} sent {run.ExecutionId} ahead though RunAhead is 0");
+            }
+
+            sent.Add(scheduler.Dispatched(run, executor, now, _options.LeaseDuration, queued: true));
+        }
+
+        // As the grain: the starts of a call go before its queued runs.
+        var failed = sent.Where(inFlight => !_dispatched(inFlight, now)).ToList();
         if (failed.Count > 0)
         {
             _ = Turns.Start(() => HandOverFailed(failed));
-        }
-
-        if (due.Count > 0 && scheduler.InFlightCount > scheduler.AllowedWorkers(now))
-        {
-            _violation($"{this} dispatched {due.Count}: {scheduler.InFlightCount} in flight, over the {scheduler.AllowedWorkers(now)} allowed");
         }
 
         Rearm(scheduler);
@@ -220,7 +237,7 @@ internal sealed class SimulatedJob
         {
             await _commit.CommitAsync();
         }
-        else if (due.Count > 0 || finished.Count > 0)
+        else if (sent.Count > 0 || finished.Count > 0)
         {
             _commit.CommitSoon();
         }
