@@ -9,7 +9,7 @@ public sealed class RunAheadTests(ClusterFixture fixture)
     {
         var board = Probe.NewBoard();
         var job = fixture.Job(ClusterFixture.NewJobName("ahead-cap"));
-        await job.DefineProbeAsync(board, maxWorkers: 3, historyLimit: 1_000);
+        await job.DefineProbeAsync(board, maxWorkers: 3, ms: 5, historyLimit: 1_000);
         await job.StartAsync();
 
         var ids = await job.PerformManyAsync(Enumerable.Range(0, 600).Select(_ => PerformRequest.Now()).ToList());

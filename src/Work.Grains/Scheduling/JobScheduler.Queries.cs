@@ -44,7 +44,8 @@ internal sealed partial class JobScheduler
                     Consider(ready.DueAt);
                 }
             }
-            else if (allowed < definition.MaxWorkers && State.Started && definition.StartInterval.Ticks <= JobLimits.Horizon.Ticks / allowed)
+
+            if (SlotsInUse >= allowed && allowed < definition.MaxWorkers && State.Started && definition.StartInterval.Ticks <= JobLimits.Horizon.Ticks / allowed)
             {
                 // Waiting for the ramp to allow one more.
                 Consider(State.StartedAt + (definition.StartInterval * allowed));

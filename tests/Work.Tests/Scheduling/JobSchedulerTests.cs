@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Work.Grains;
 using Work.Scheduling;
 
 namespace Work.Tests.Scheduling;
@@ -14,7 +15,8 @@ public sealed class JobSchedulerTests
 
     private JobScheduler Create(JobDefinition? definition = null, JobState? state = null)
     {
-        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, random: () => 0.5);
+        // Nothing sent ahead here: RunAheadTests cover that.
+        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, new WorkClusterOptions { RunAhead = 0 }, random: () => 0.5);
         scheduler.Define(definition ?? new JobDefinition(new Job("h")));
         return scheduler;
     }

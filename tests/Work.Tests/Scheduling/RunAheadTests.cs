@@ -239,6 +239,28 @@ public sealed class RunAheadTests
     }
 
     [Fact]
+    public void WhileTheRampHoldsSlotsBackRunsWaitAheadAndTheAlarmWakesForTheNextSlot()
+    {
+        var scheduler = new JobScheduler("job", new JobState(), _time, new WorkClusterOptions { RunAhead = 2 }, () => 0.5);
+        scheduler.Define(new JobDefinition(new Job("h")) { MaxWorkers = 3, StartInterval = TimeSpan.FromSeconds(10) });
+        scheduler.Start();
+        Accept(scheduler, 10, Now);
+
+        var (starts, queued) = Pump(scheduler, "a");
+        Assert.Single(starts);
+        Assert.Equal(2, queued.Count);
+        Assert.Equal(Now.AddSeconds(10), scheduler.NextWakeUp(Now));
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        (starts, queued) = Pump(scheduler, "b");
+        Assert.Single(starts);
+        Assert.Equal("b", starts[0].Executor);
+        Assert.Equal(2, queued.Count);
+        Assert.All(queued, q => Assert.Equal("b", q.Executor));
+        Assert.Equal(2, scheduler.SlotsInUse);
+    }
+
+    [Fact]
     public void RunningWorkersCountsSlotsNotQueuedRuns()
     {
         var scheduler = Create(maxWorkers: 2, runAhead: 5);
