@@ -75,7 +75,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         List<ExecutionOrder>? returned = null;
         foreach (var order in orders)
         {
-            if (order.Queued && Admit(order) is { } running && !_lanes.GetOrAdd(order.JobName, static name => new JobLane(name)).TryQueue(running))
+            if (order.Queued && Admit(order) is { } running && !(_lanes.TryGetValue(order.JobName, out var lane) && lane.TryQueue(running)))
             {
                 // None of the job's runs is running here: no slot will come to it.
                 Forget(running);
