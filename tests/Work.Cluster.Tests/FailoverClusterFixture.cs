@@ -69,6 +69,9 @@ public sealed class FailoverCluster : IAsyncDisposable
                 o.ReminderPeriod = TimeSpan.FromSeconds(2);
                 o.LeaseDuration = TimeSpan.FromSeconds(5);
                 o.LeaseRenewPeriod = TimeSpan.FromSeconds(1);
+
+                // Timed runs reach their executors up to a second early, so tests see them wait there.
+                o.EarlyHandOver = TimeSpan.FromSeconds(1);
             });
             silo.AddActivityPropagation();
             silo.AddWork(work => work.AddSampleHandlers().AddHandler(Probe.Handler, Probe.HandleAsync));

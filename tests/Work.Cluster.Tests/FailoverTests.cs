@@ -25,6 +25,33 @@ public sealed class FailoverTests
         Assert.Equal(0, (await job.GetInfoAsync()).RunningWorkers);
     }
 
+    [Fact]
+    public async Task TimedRunsWaitOnTheirExecutorAndStartAtTheirDueTimeOrEndCancelledUnstarted()
+    {
+        await using var cluster = await FailoverCluster.StartAsync(1);
+        var board = Probe.NewBoard();
+        var job = cluster.Job(ClusterFixture.NewJobName("early"));
+        await job.DefineProbeAsync(board, maxWorkers: 4);
+        await job.StartAsync();
+
+        // Due within EarlyHandOver (1 s here): both go to the executor at once and hold their slots while they wait.
+        var ran = await job.PerformInAsync(TimeSpan.FromMilliseconds(500));
+        var cancelled = await job.PerformInAsync(TimeSpan.FromMilliseconds(950));
+        var info = await job.GetInfoAsync();
+        Assert.Equal((0, 2), (info.Pending, info.RunningWorkers));
+        Assert.Equal(1, await job.CancelAsync(cancelled));
+
+        var done = await job.WaitFinishedAsync(ran);
+        Assert.Equal(JobStatus.Success, done.Status);
+        Assert.True(done.StartedAt >= done.ScheduledAt, $"started {done.StartedAt:O}, due {done.ScheduledAt:O}");
+        var unstarted = await job.WaitFinishedAsync(cancelled);
+        Assert.Equal(JobStatus.NoResponse, unstarted.Status);
+        Assert.Equal("Work.Cancelled", unstarted.ErrorType);
+        Assert.Equal(1, unstarted.Attempt);
+        Assert.Equal([ran], board.Started.Select(s => s.ExecutionId));
+        Assert.Equal(0, (await job.GetInfoAsync()).RunningWorkers);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

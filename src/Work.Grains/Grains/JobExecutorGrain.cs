@@ -34,14 +34,22 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private readonly ExecutionEngine _engine;
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
+    private readonly Scheduling.PreciseWakeUps _wakeUps;
+    private readonly ConcurrentDictionary<DateTimeOffset, Task> _dueAt = new();
     private readonly ILogger _logger;
 
     // The silo's factory, not the activation's: reports are sent from the thread pool, outside the activation.
     private readonly IGrainFactory _grains;
 
     public JobExecutorGrain(
-        ExecutionEngine engine, IGrainFactory grains, IOptions<WorkClusterOptions> options, TimeProvider time, ILogger<JobExecutorGrain> logger)
+        ExecutionEngine engine,
+        IGrainFactory grains,
+        IOptions<WorkClusterOptions> options,
+        TimeProvider time,
+        Scheduling.PreciseWakeUps wakeUps,
+        ILogger<JobExecutorGrain> logger)
     {
+        _wakeUps = wakeUps;
         _grains = grains;
         _engine = engine;
         _options = options.Value;
@@ -198,9 +206,16 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             JobExecution execution;
             try
             {
-                execution = await _engine.Executor.ExecuteAsync(
-                    new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
-                    current.Cancellation.Token);
+                if (!await DueAsync(current))
+                {
+                    execution = CancelledBeforeItRan(order);
+                }
+                else
+                {
+                    execution = await _engine.Executor.ExecuteAsync(
+                        new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
+                        current.Cancellation.Token);
+                }
             }
             catch (Exception ex)
             {
@@ -235,6 +250,60 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             QueueReport(order.JobName, report);
             current = next;
         }
+    }
+
+    // A run handed over before its due time (WorkClusterOptions.EarlyHandOver) waits for it on the silo's precise
+    // wake-ups, holding its slot; false when it was cancelled meanwhile.
+    private async Task<bool> DueAsync(Running running)
+    {
+        if (running.Order.ScheduledAt <= _time.GetUtcNow())
+        {
+            return true;
+        }
+
+        try
+        {
+            // Runs due at the same moment share one wake-up.
+            var at = running.Order.ScheduledAt;
+            var due = _dueAt.GetOrAdd(at, static (time, wakeUps) => wakeUps.WaitUntilAsync(time), _wakeUps);
+            try
+            {
+                await due.WaitAsync(running.Cancellation.Token);
+            }
+            finally
+            {
+                if (due.IsCompleted)
+                {
+                    _dueAt.TryRemove(new KeyValuePair<DateTimeOffset, Task>(at, due));
+                }
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // The record of a run cancelled while it waited for its due time: reported like any other, so its slot passes on.
+    private JobExecution CancelledBeforeItRan(ExecutionOrder order)
+    {
+        var now = _time.GetUtcNow();
+        return new JobExecution
+        {
+            ExecutionId = order.ExecutionId,
+            Handler = order.Job.Handler,
+            Queue = order.Job.Queue,
+            Attempt = order.Attempt,
+            Status = JobStatus.NoResponse,
+            Error = "Cancelled before it ran.",
+            ErrorType = Scheduling.JobScheduler.CancelledBeforeRun,
+            ScheduledAt = order.ScheduledAt,
+            StartedAt = now,
+            FinishedAt = now,
+            Worker = _engine.SiloName,
+        };
     }
 
     // Queued attempts going back to their job unstarted, tried again like reports; one given up on is left to its

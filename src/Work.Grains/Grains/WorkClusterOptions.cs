@@ -63,6 +63,14 @@ public sealed class WorkClusterOptions
     /// </summary>
     public int RunAhead { get; set; } = 256;
 
+    /// <summary>
+    /// How long before its due time a run that is due at a given time (PerformAt, PerformIn, a retry) may be handed to
+    /// its executor, which starts it at the due time on the silo's precise wake-ups, never before; 10 ms by default,
+    /// zero to hand runs over only once due, at most one second. The hand-over's cost then falls before the due time,
+    /// so many runs due at the same moment start together. The run holds its slot from the hand-over.
+    /// </summary>
+    public TimeSpan EarlyHandOver { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Every problem with the options, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -110,6 +118,11 @@ public sealed class WorkClusterOptions
         if (IdleDeactivation != TimeSpan.Zero && (IdleDeactivation < TimeSpan.FromSeconds(5) || IdleDeactivation > TimeSpan.FromDays(1)))
         {
             failures.Add($"{SectionName}:{nameof(IdleDeactivation)} must be zero (jobs stay in memory) or between 5 seconds and one day; it is {IdleDeactivation}.");
+        }
+
+        if (EarlyHandOver < TimeSpan.Zero || EarlyHandOver > TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{SectionName}:{nameof(EarlyHandOver)} must be between zero and one second; it is {EarlyHandOver}.");
         }
 
         if (RunAhead < 0 || RunAhead > MaxRunAhead)

@@ -36,7 +36,9 @@ internal sealed partial class JobScheduler
             {
                 if (State.Pending.Count > 0)
                 {
-                    Consider(State.Pending[0].DueAt);
+                    // Half the early hand-over before the due time: a pump then takes everything due in the next half
+                    // too, so runs due close together share a pump instead of one pump each.
+                    Consider(State.Pending[0].DueAt - (_options.EarlyHandOver / 2));
                 }
 
                 if (Ready.Peek() is { } ready)

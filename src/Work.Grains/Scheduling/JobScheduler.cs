@@ -297,14 +297,16 @@ internal sealed partial class JobScheduler
         return due;
     }
 
-    // Takes up to max runs due by now, the earliest first, into due.
+    // Takes up to max runs due by now (timed ones by now + EarlyHandOver), the earliest first, into due.
     private void TakeDue(DateTimeOffset now, int max, List<PendingRun> due)
     {
+        // Timed runs go a little early: their executor starts them at their due time (WorkClusterOptions.EarlyHandOver).
+        var horizon = now + _options.EarlyHandOver;
         var taken = 0;
         var limit = due.Count + max;
         while (due.Count < limit)
         {
-            var timed = taken < State.Pending.Count && State.Pending[taken].DueAt <= now ? State.Pending[taken] : null;
+            var timed = taken < State.Pending.Count && State.Pending[taken].DueAt <= horizon ? State.Pending[taken] : null;
             var ready = Ready.Peek();
             if (ready is not null && (timed is null || ready.DueAt <= timed.DueAt))
             {

@@ -15,8 +15,8 @@ public sealed class JobSchedulerTests
 
     private JobScheduler Create(JobDefinition? definition = null, JobState? state = null)
     {
-        // Nothing sent ahead here: RunAheadTests cover that.
-        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, new WorkClusterOptions { RunAhead = 0 }, random: () => 0.5);
+        // Nothing sent ahead or handed over early here: RunAheadTests and EarlyHandOverTests cover those.
+        var scheduler = new JobScheduler("job", state ?? new JobState(), _time, new WorkClusterOptions { RunAhead = 0, EarlyHandOver = TimeSpan.Zero }, random: () => 0.5);
         scheduler.Define(definition ?? new JobDefinition(new Job("h")));
         return scheduler;
     }

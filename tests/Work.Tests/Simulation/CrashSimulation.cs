@@ -76,6 +76,9 @@ internal sealed class CrashSimulation
 
         // One seed in four sends nothing ahead; the others send a few runs ahead per executor, so queues fill up.
         _options.RunAhead = seed % 4 == 0 ? 0 : 1 + (seed / 4 % 4);
+
+        // One seed in three hands timed runs over only once due; the others up to 10 or 20 ms early.
+        _options.EarlyHandOver = TimeSpan.FromMilliseconds(seed % 3 * 10);
     }
 
     /// <summary>True when the job's records are kept in a journal, as on PostgreSQL and SQLite.</summary>
@@ -305,7 +308,14 @@ internal sealed class CrashSimulation
             return;
         }
 
-        var attempt = _running[_random.Next(_running.Count)];
+        // A run handed over early starts at its due time: only runs that started can end.
+        var started = _running.Where(r => r.StartedAt <= Now).ToList();
+        if (started.Count == 0)
+        {
+            return;
+        }
+
+        var attempt = started[_random.Next(started.Count)];
         _running.Remove(attempt);
 
         // The first run queued on the same executor takes the slot, and the report says so.
@@ -314,7 +324,7 @@ internal sealed class CrashSimulation
         {
             var queued = _waiting[index];
             _waiting.RemoveAt(index);
-            Start(queued with { StartedAt = Now });
+            Start(queued with { StartedAt = Now > queued.ScheduledAt ? Now : queued.ScheduledAt });
             _aheadHandedOver++;
             next = new ExecutionLease(queued.ExecutionId, queued.Attempt, queued.Lease, queued.Executor);
         }
@@ -461,9 +471,9 @@ internal sealed class CrashSimulation
         }
 
         var run = inFlight.Run;
-        if (now < run.DueAt)
+        if (now < run.DueAt - _options.EarlyHandOver)
         {
-            Violation($"{run.ExecutionId}/{run.Attempt} dispatched at {now:O}, before it was due at {run.DueAt:O}");
+            Violation($"{run.ExecutionId}/{run.Attempt} dispatched at {now:O}, more than {_options.EarlyHandOver.TotalMilliseconds} ms before it was due at {run.DueAt:O}");
         }
 
         if (_running.Exists(r => r.ExecutionId == run.ExecutionId && r.Attempt == run.Attempt)
@@ -474,7 +484,8 @@ internal sealed class CrashSimulation
             return true;
         }
 
-        var order = new ExecutionLeaseAndOrder(run.ExecutionId, run.Attempt, inFlight.Lease, run.DueAt, now, inFlight.Executor);
+        // The executor starts it at its due time, never before.
+        var order = new ExecutionLeaseAndOrder(run.ExecutionId, run.Attempt, inFlight.Lease, run.DueAt, now > run.DueAt ? now : run.DueAt, inFlight.Executor);
         if (inFlight.Queued)
         {
             if (_running.Exists(r => r.Executor == inFlight.Executor))
@@ -667,7 +678,13 @@ internal sealed class CrashSimulation
 
             if (_running.Count > 0)
             {
-                while (_running.Count > 0)
+                if (_running.Min(r => r.StartedAt) is var first && first > Now)
+                {
+                    // Handed over early: they start at their due times.
+                    _time.Advance(first - Now);
+                }
+
+                while (_running.Exists(r => r.StartedAt <= Now))
                 {
                     Report(Current);
                 }
