@@ -25,6 +25,9 @@ internal sealed class SqliteJobJournal : JobJournal, IDisposable
     private readonly Thread _writer;
     private readonly Thread _reader;
 
+    // The writer thread's prepared statements, for its current connection.
+    private Statements? _statements;
+
     public SqliteJobJournal(SqliteDatabase database, Serializer serializer, IOptions<ClusterOptions> cluster)
         : base(serializer)
     {
@@ -153,27 +156,46 @@ internal sealed class SqliteJobJournal : JobJournal, IDisposable
     }
 
     // One transaction for the whole batch; each write in a savepoint, rolled back alone when the job's journal moved on.
+    // A lone write needs no savepoint: its conflict rolls the transaction back. The statements are prepared once per
+    // connection.
     private void Commit(SqliteConnection connection, List<Append> batch)
     {
+        var statements = _statements is { } prepared && prepared.Connection == connection ? prepared : _statements = new Statements(connection, _serviceId);
         var conflicts = new List<Append>();
         using (var transaction = connection.BeginTransaction(deferred: false))
         {
-            foreach (var append in batch)
+            statements.Enlist(transaction);
+            if (batch.Count == 1)
             {
-                transaction.Save("append");
-                if (TryAppend(connection, transaction, append))
+                if (statements.TryAppend(batch[0]))
                 {
-                    transaction.Release("append");
+                    transaction.Commit();
                 }
                 else
                 {
-                    transaction.Rollback("append");
-                    transaction.Release("append");
-                    conflicts.Add(append);
+                    transaction.Rollback();
+                    conflicts.Add(batch[0]);
                 }
             }
+            else
+            {
+                foreach (var append in batch)
+                {
+                    transaction.Save("append");
+                    if (statements.TryAppend(append))
+                    {
+                        transaction.Release("append");
+                    }
+                    else
+                    {
+                        transaction.Rollback("append");
+                        transaction.Release("append");
+                        conflicts.Add(append);
+                    }
+                }
 
-            transaction.Commit();
+                transaction.Commit();
+            }
         }
 
         foreach (var append in batch)
@@ -190,36 +212,71 @@ internal sealed class SqliteJobJournal : JobJournal, IDisposable
         }
     }
 
-    private bool TryAppend(SqliteConnection connection, SqliteTransaction transaction, Append append)
+    // The writer's statements on its connection, prepared once and bound again for every write.
+    private sealed class Statements
     {
-        using (var check = connection.CreateCommand())
+        private readonly SqliteCommand _check;
+        private readonly SqliteCommand _insert;
+        private readonly SqliteCommand _delete;
+
+        public Statements(SqliteConnection connection, string serviceId)
         {
-            check.Transaction = transaction;
-            check.CommandText = "SELECT EXISTS (SELECT 1 FROM work_job_journal WHERE service_id = $service AND job = $job AND number >= $number)";
-            check.Parameters.AddWithValue("$service", _serviceId);
-            check.Parameters.AddWithValue("$job", append.Job);
-            check.Parameters.AddWithValue("$number", append.Number);
-            if (Convert.ToInt64(check.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0)
+            Connection = connection;
+            _check = Command(connection, serviceId, "SELECT EXISTS (SELECT 1 FROM work_job_journal WHERE service_id = $service AND job = $job AND number >= $number)", "$number");
+            _insert = Command(
+                connection,
+                serviceId,
+                "INSERT INTO work_job_journal (service_id, job, number, payload, written_on) VALUES ($service, $job, $number, $payload, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                "$number",
+                "$payload");
+            _delete = Command(connection, serviceId, "DELETE FROM work_job_journal WHERE service_id = $service AND job = $job AND number IN (SELECT value FROM json_each($dead))", "$dead");
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public void Enlist(SqliteTransaction transaction)
+        {
+            _check.Transaction = transaction;
+            _insert.Transaction = transaction;
+            _delete.Transaction = transaction;
+        }
+
+        public bool TryAppend(Append append)
+        {
+            _check.Parameters["$job"].Value = append.Job;
+            _check.Parameters["$number"].Value = append.Number;
+            if (Convert.ToInt64(_check.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) != 0)
             {
                 return false;
             }
+
+            _insert.Parameters["$job"].Value = append.Job;
+            _insert.Parameters["$number"].Value = append.Number;
+            _insert.Parameters["$payload"].Value = append.Payload;
+            _insert.ExecuteNonQuery();
+            if (append.Dead.Count > 0)
+            {
+                _delete.Parameters["$job"].Value = append.Job;
+                _delete.Parameters["$dead"].Value = "[" + string.Join(',', append.Dead) + "]";
+                _delete.ExecuteNonQuery();
+            }
+
+            return true;
         }
 
-        using var insert = connection.CreateCommand();
-        insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO work_job_journal (service_id, job, number, payload, written_on)
-            VALUES ($service, $job, $number, $payload, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
-            DELETE FROM work_job_journal
-            WHERE service_id = $service AND job = $job AND number IN (SELECT value FROM json_each($dead));
-            """;
-        insert.Parameters.AddWithValue("$service", _serviceId);
-        insert.Parameters.AddWithValue("$job", append.Job);
-        insert.Parameters.AddWithValue("$number", append.Number);
-        insert.Parameters.AddWithValue("$payload", append.Payload);
-        insert.Parameters.AddWithValue("$dead", "[" + string.Join(',', append.Dead) + "]");
-        insert.ExecuteNonQuery();
-        return true;
+        private static SqliteCommand Command(SqliteConnection connection, string serviceId, string text, params string[] more)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = text;
+            command.Parameters.AddWithValue("$service", serviceId);
+            command.Parameters.Add("$job", SqliteType.Text);
+            foreach (var name in more)
+            {
+                command.Parameters.Add(name, name == "$payload" ? SqliteType.Blob : name == "$number" ? SqliteType.Integer : SqliteType.Text);
+            }
+
+            return command;
+        }
     }
 
     private sealed record Read(string Job)

@@ -39,25 +39,30 @@ internal static class EndToEndRun
         builder.Logging.ClearProviders();
         // --postgres CS keeps job state and reminders in PostgreSQL (durable figures); memory storage otherwise.
         var postgres = args.SkipWhile(a => a != "--postgres").Skip(1).FirstOrDefault();
-        builder.UseOrleans(silo => (postgres is null ? silo.UseWorkMemoryStorage() : silo.UseWorkPostgres(postgres))
+
+        // --sqlite keeps them in a SQLite file in a fresh temporary folder (the embedded default's storage).
+        var sqliteFolder = args.Contains("--sqlite") ? Directory.CreateTempSubdirectory("work-bench-") : null;
+        builder.UseOrleans(silo => (postgres is not null ? silo.UseWorkPostgres(postgres)
+                : sqliteFolder is not null ? silo.UseWorkSqlite(Path.Combine(sqliteFolder.FullName, "work.db"))
+                : silo.UseWorkMemoryStorage())
             .UseLocalhostClustering(siloPort: 21111, gatewayPort: 40000)
             .AddWork(work => work.AddHandler(BenchHandlers.Noop, BenchHandlers.NoopAsync).AddHandler(BenchHandlers.Sleep, BenchHandlers.SleepAsync)));
         using var host = builder.Build();
         await host.StartAsync();
         var grains = host.Services.GetRequiredService<IGrainFactory>();
 
-        Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, {(postgres is null ? "memory storage" : "PostgreSQL storage")}");
+        Console.WriteLine($"Work.Orleans end-to-end, one in-process silo, {Environment.ProcessorCount} cores, {(quick ? "quick" : "full")} run, {(postgres is not null ? "PostgreSQL" : sqliteFolder is not null ? "SQLite" : "memory")} storage");
         var calls = quick ? Calls / 10 : Calls;
 
         if (args.Contains("--durable"))
         {
-            if (postgres is null)
+            if (postgres is null && sqliteFolder is null)
             {
-                Console.Error.WriteLine("--durable needs --postgres CONNECTION-STRING (a server with fsync on)");
+                Console.Error.WriteLine("--durable needs --postgres CONNECTION-STRING (a server with fsync on) or --sqlite");
                 return 2;
             }
 
-            await DurableOneAtATimeAsync(grains, postgres);
+            await DurableOneAtATimeAsync(grains, postgres is not null ? new PostgresInserts(postgres) : new SqliteInserts(Path.Combine(sqliteFolder!.FullName, "baseline.db")));
             await host.StopAsync();
             return 0;
         }
@@ -286,40 +291,31 @@ internal static class EndToEndRun
     }
 
     // One perform at a time, each awaited until it is durable, against a loop of single-row INSERTs (each its own
-    // commit) through Npgsql on the same server: the disk's rate of commits. Rounds alternate; medians of three.
-    private static async Task DurableOneAtATimeAsync(IGrainFactory grains, string connectionString)
+    // commit) on the same disk: PostgreSQL through Npgsql on the same server, or SQLite through Microsoft.Data.Sqlite in
+    // a file beside the silo's (WAL, as the silo's). Rounds alternate; medians of three.
+    private static async Task DurableOneAtATimeAsync(IGrainFactory grains, IInserts baselineInserts)
     {
         var window = TimeSpan.FromSeconds(3);
         var client = new WorkClient(grains);
         await DefineAsync(grains.GetGrain<IConcurrentJobGrain>("bench-durable"), BenchHandlers.Noop, 64);
-        await using var data = Npgsql.NpgsqlDataSource.Create(connectionString);
-        await using (var create = data.CreateCommand("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, payload bytea NOT NULL)"))
-        {
-            await create.ExecuteNonQueryAsync();
-        }
-
-        var payload = new byte[200];
-        var inserts = new List<double>();
+        await using var inserts = baselineInserts;
+        await inserts.PrepareAsync();
+        var insertRates = new List<double>();
         var performs = new List<double>();
         for (var round = -1; round < 3; round++)
         {
-            var insertRate = await ForAsync(window, async () =>
-            {
-                await using var insert = data.CreateCommand("INSERT INTO bench_insert (payload) VALUES ($1)");
-                insert.Parameters.Add(new Npgsql.NpgsqlParameter { Value = payload });
-                await insert.ExecuteNonQueryAsync();
-            });
+            var insertRate = await ForAsync(window, inserts.InsertAsync);
             var performRate = await ForAsync(window, () => client.EnqueueAsync("bench-durable"));
             if (round >= 0)
             {
-                inserts.Add(insertRate);
+                insertRates.Add(insertRate);
                 performs.Add(performRate);
             }
         }
 
-        var baseline = inserts.Order().ElementAt(1);
+        var baseline = insertRates.Order().ElementAt(1);
         var rate = performs.Order().ElementAt(1);
-        Report("7. one durable perform at a time", $"{rate:N0}/s", $"INSERT+COMMIT loop {baseline:N0}/s, ratio {rate / baseline:0.00} (target >= 0.5)");
+        Report("7. one durable perform at a time", $"{rate:N0}/s", $"{inserts.Name} INSERT+COMMIT loop {baseline:N0}/s, ratio {rate / baseline:0.00} (target >= 0.5)");
 
         static async Task<double> ForAsync(TimeSpan window, Func<Task> call)
         {
@@ -356,5 +352,63 @@ internal static class EndToEndRun
             double At(double q) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
             return new Percentiles(At(0.50), At(0.99), values[^1], values.Count(v => v < 0));
         }
+    }
+
+    private interface IInserts : IAsyncDisposable
+    {
+        string Name { get; }
+
+        Task PrepareAsync();
+
+        Task InsertAsync();
+    }
+
+    private sealed class PostgresInserts(string connectionString) : IInserts
+    {
+        private static readonly byte[] s_payload = new byte[200];
+        private readonly Npgsql.NpgsqlDataSource _data = Npgsql.NpgsqlDataSource.Create(connectionString);
+
+        public string Name => "Npgsql";
+
+        public async Task PrepareAsync()
+        {
+            await using var create = _data.CreateCommand("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, payload bytea NOT NULL)");
+            await create.ExecuteNonQueryAsync();
+        }
+
+        public async Task InsertAsync()
+        {
+            await using var insert = _data.CreateCommand("INSERT INTO bench_insert (payload) VALUES ($1)");
+            insert.Parameters.Add(new Npgsql.NpgsqlParameter { Value = s_payload });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        public ValueTask DisposeAsync() => _data.DisposeAsync();
+    }
+
+    private sealed class SqliteInserts(string path) : IInserts
+    {
+        private static readonly byte[] s_payload = new byte[200];
+        private readonly Microsoft.Data.Sqlite.SqliteConnection _connection = new($"Data Source={path}");
+
+        public string Name => "Microsoft.Data.Sqlite";
+
+        public async Task PrepareAsync()
+        {
+            await _connection.OpenAsync();
+            await using var create = _connection.CreateCommand();
+            create.CommandText = "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS bench_insert (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)";
+            await create.ExecuteNonQueryAsync();
+        }
+
+        public async Task InsertAsync()
+        {
+            await using var insert = _connection.CreateCommand();
+            insert.CommandText = "INSERT INTO bench_insert (payload) VALUES ($payload)";
+            insert.Parameters.AddWithValue("$payload", s_payload);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        public ValueTask DisposeAsync() => _connection.DisposeAsync();
     }
 }
