@@ -32,6 +32,7 @@ public static class WorkSiloBuilderExtensions
         services.AddSingleton<SleepingJobs>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static services => services.GetRequiredService<SleepingJobs>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobWakeUp>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PredecessorEviction>();
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         builder.AddIncomingGrainCallFilter<WorkGrainCallFilter>();
         services.AddOptions<WorkClusterOptions>()
