@@ -265,25 +265,28 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         {
             // Runs due at the same moment share one wake-up.
             var at = running.Order.ScheduledAt;
-            var due = _dueAt.GetOrAdd(at, static (time, wakeUps) => wakeUps.WaitUntilAsync(time), _wakeUps);
-            try
-            {
-                await due.WaitAsync(running.Cancellation.Token);
-            }
-            finally
-            {
-                if (due.IsCompleted)
-                {
-                    _dueAt.TryRemove(new KeyValuePair<DateTimeOffset, Task>(at, due));
-                }
-            }
-
+            var due = _dueAt.GetOrAdd(at, static (time, grain) => grain.WakeUpAt(time), this);
+            await due.WaitAsync(running.Cancellation.Token);
+            _dueAt.TryRemove(new KeyValuePair<DateTimeOffset, Task>(at, due));
             return true;
         }
         catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested)
         {
             return false;
         }
+    }
+
+    // One wake-up for a due time, forgotten once it has come (also when every run waiting for it was cancelled).
+    private Task WakeUpAt(DateTimeOffset time)
+    {
+        var wake = _wakeUps.WaitUntilAsync(time);
+        _ = wake.ContinueWith(
+            (done, state) => _dueAt.TryRemove(new KeyValuePair<DateTimeOffset, Task>((DateTimeOffset)state!, done)),
+            time,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return wake;
     }
 
     // The record of a run cancelled while it waited for its due time: reported like any other, so its slot passes on.
