@@ -104,21 +104,11 @@ internal sealed partial class JobScheduler
     }
 
     /// <summary>Executors holding runs sent ahead, for the job to recall them when its cap is lowered.</summary>
-    public IReadOnlyList<string> ExecutorsWithQueuedRuns() =>
-        _queued == 0 ? [] : State.InFlight.Values.Where(f => f.Queued).Select(f => f.Executor).Distinct(StringComparer.Ordinal).ToList();
+    public IReadOnlyList<string> ExecutorsWithQueuedRuns() => _byExecutor.Where(c => c.Value.Queued > 0).Select(c => c.Key).ToList();
 
     // The executors that hold slots, with how many, and how many runs wait on each.
-    private List<(string Executor, int Held, int Queued)> AheadRoom()
-    {
-        var counts = new Dictionary<string, (int Held, int Queued)>(StringComparer.Ordinal);
-        foreach (var inFlight in State.InFlight.Values)
-        {
-            var (held, queued) = counts.GetValueOrDefault(inFlight.Executor);
-            counts[inFlight.Executor] = inFlight.Queued ? (held, queued + 1) : (held + 1, queued);
-        }
-
-        return counts.Where(c => c.Value.Held > 0 && !_idleExecutors.Contains(c.Key)).Select(c => (c.Key, c.Value.Held, c.Value.Queued)).ToList();
-    }
+    private List<(string Executor, int Held, int Queued)> AheadRoom() =>
+        _byExecutor.Where(c => c.Value.Held > 0 && !_idleExecutors.Contains(c.Key)).Select(c => (c.Key, c.Value.Held, c.Value.Queued)).ToList();
 
     // Whether a run due now could be sent ahead.
     private bool CanSendAhead() =>

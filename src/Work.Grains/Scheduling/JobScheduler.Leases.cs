@@ -123,37 +123,54 @@ internal sealed partial class JobScheduler
     public Dictionary<string, int> InFlightByExecutor()
     {
         var load = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var inFlight in State.InFlight.Values)
+        foreach (var (executor, (held, _)) in _byExecutor)
         {
-            if (!inFlight.Queued)
+            if (held > 0)
             {
-                load[inFlight.Executor] = load.GetValueOrDefault(inFlight.Executor) + 1;
+                load[executor] = held;
             }
         }
 
         return load;
     }
 
-    // Every change to the attempts in flight goes through these two, which keep the count of runs sent ahead.
+    // Every change to the attempts in flight goes through these two, which keep the counts of runs sent ahead, in all
+    // and per executor.
     private void PutInFlight(InFlightRun inFlight)
     {
-        if (State.InFlight.TryGetValue(inFlight.Run.ExecutionId, out var old) && old.Queued)
+        if (State.InFlight.TryGetValue(inFlight.Run.ExecutionId, out var old))
         {
-            _queued--;
+            Count(old, -1);
         }
 
         State.InFlight[inFlight.Run.ExecutionId] = inFlight;
-        if (inFlight.Queued)
-        {
-            _queued++;
-        }
+        Count(inFlight, +1);
     }
 
     private void RemoveInFlight(InFlightRun inFlight)
     {
-        if (State.InFlight.Remove(inFlight.Run.ExecutionId, out var old) && old.Queued)
+        if (State.InFlight.Remove(inFlight.Run.ExecutionId, out var old))
         {
-            _queued--;
+            Count(old, -1);
+        }
+    }
+
+    private void Count(InFlightRun inFlight, int delta)
+    {
+        if (inFlight.Queued)
+        {
+            _queued += delta;
+        }
+
+        var (held, queued) = _byExecutor.GetValueOrDefault(inFlight.Executor);
+        (held, queued) = inFlight.Queued ? (held, queued + delta) : (held + delta, queued);
+        if (held == 0 && queued == 0)
+        {
+            _byExecutor.Remove(inFlight.Executor);
+        }
+        else
+        {
+            _byExecutor[inFlight.Executor] = (held, queued);
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed partial class JobScheduler
         var running = Stop(cancelled);
         State.InFlight.Clear();
         _queued = 0;
+        _byExecutor.Clear();
         State.Definition = null;
         State.StartedAt = default;
         State.Finished = 0;

@@ -24,7 +24,9 @@ internal sealed partial class JobScheduler
     private readonly Func<long> _leases;
     private readonly WorkClusterOptions _options;
 
-    // How many attempts in flight were sent ahead (InFlightRun.Queued): kept with every change to the attempts in flight.
+    // How many attempts in flight were sent ahead (InFlightRun.Queued), and per executor how many hold slots and how
+    // many were sent ahead: kept with every change to the attempts in flight.
+    private readonly Dictionary<string, (int Held, int Queued)> _byExecutor = new(StringComparer.Ordinal);
     private int _queued;
 
     public JobScheduler(
@@ -46,7 +48,10 @@ internal sealed partial class JobScheduler
         Ready = ready ?? new ReadyQueue(state);
         History = history ?? new HistoryLog(state);
         Problem = StoredProblem();
-        _queued = state.InFlight.Values.Count(f => f.Queued);
+        foreach (var inFlight in state.InFlight.Values)
+        {
+            Count(inFlight, +1);
+        }
         if (State.LeaseKey == 0)
         {
             State.LeaseKey = _leases();

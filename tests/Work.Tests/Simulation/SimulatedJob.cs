@@ -225,6 +225,14 @@ internal sealed class SimulatedJob
             sent.Add(scheduler.Dispatched(run, executor, now, _options.LeaseDuration, queued: true));
         }
 
+        // The scheduler keeps its slot counts as runs come and go: they match a count of what is in flight.
+        var held = scheduler.State.InFlight.Values.Where(f => !f.Queued).GroupBy(f => f.Executor).ToDictionary(g => g.Key, g => g.Count());
+        var counted = scheduler.InFlightByExecutor();
+        if (scheduler.SlotsInUse != held.Values.Sum() || counted.Count != held.Count || counted.Any(c => held.GetValueOrDefault(c.Key) != c.Value))
+        {
+            _violation($"{this} counts {scheduler.SlotsInUse} slots in use ({string.Join(", ", counted)}), but {held.Values.Sum()} are ({string.Join(", ", held)})");
+        }
+
         // As the grain: the starts of a call go before its queued runs.
         var failed = sent.Where(inFlight => !_dispatched(inFlight, now)).ToList();
         if (failed.Count > 0)
