@@ -39,7 +39,9 @@ internal sealed record ExecutionOrder
     public static ExecutionOrder For(string jobName, Job job, Scheduling.InFlightRun inFlight) => new()
     {
         JobName = jobName,
-        Job = job with { Args = inFlight.Run.Args ?? job.Args, TraceParent = inFlight.Run.TraceParent, TraceState = inFlight.Run.TraceState },
+        Job = inFlight.Run.Args is null && inFlight.Run.TraceParent == job.TraceParent && inFlight.Run.TraceState == job.TraceState
+            ? job
+            : job with { Args = inFlight.Run.Args ?? job.Args, TraceParent = inFlight.Run.TraceParent, TraceState = inFlight.Run.TraceState },
         ExecutionId = inFlight.Run.ExecutionId,
         Attempt = inFlight.Run.Attempt,
         ScheduledAt = inFlight.Run.DueAt,

@@ -22,7 +22,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private static readonly TimeSpan[] s_reportBackoff =
         [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
-    private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string ExecutionId, int Attempt), Running> _running = new();
     private readonly ConcurrentDictionary<string, ReportQueue> _reports = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, JobLane> _lanes = new(StringComparer.Ordinal);
 
@@ -30,7 +30,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     // renewed, so a job that is unreachable for a while (its silo or directory entry being lost) does not run them
     // again, and they are reported again while no confirmation comes (the job's activation may have died before its
     // write).
-    private readonly ConcurrentDictionary<string, Unconfirmed> _unreported = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string ExecutionId, int Attempt), Unconfirmed> _unreported = new();
     private readonly ExecutionEngine _engine;
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
@@ -152,7 +152,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.FromResult(found);
     }
 
-    private static string Key(string executionId, int attempt) => $"{executionId}/{attempt}";
+    private static (string ExecutionId, int Attempt) Key(string executionId, int attempt) => (executionId, attempt);
 
     // Takes an order in, or null when the same attempt is already here (running, waiting, or finished and reported).
     private Running? Admit(ExecutionOrder order)
