@@ -63,10 +63,11 @@ start() {
     echo $! >>"$state/pids"
   done
 
+  # Active in membership, and ready: the jobs from configuration defined and started (the silo logs it last).
   local waited=0
-  until [ "$(active_count)" -ge "$count" ]; do
+  until [ "$(active_count)" -ge "$count" ] && [ "$(cat "$state"/silo-*.log 2>/dev/null | grep -c 'Work silo ready')" -ge "$count" ]; do
     if [ $waited -ge 120 ]; then
-      echo "The silos did not all become active within 60 s; see $state/silo-*.log" >&2
+      echo "The silos did not all become active and ready within 60 s; see $state/silo-*.log" >&2
       exit 1
     fi
     sleep 0.5

@@ -34,12 +34,18 @@ internal sealed partial class ConfiguredJobs(IReadOnlyList<ConfiguredJob> jobs, 
 
             LogDefined(logger, name, definition.Job.Handler, start);
         }
+
+        // The last of the host's services to start: a script that starts silos waits for this line.
+        LogReady(logger, jobs.Count);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Job {Job} defined from configuration (handler {Handler}, started: {Started})")]
     private static partial void LogDefined(ILogger logger, string job, string handler, bool started);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Work silo ready ({Count} jobs from configuration defined)")]
+    private static partial void LogReady(ILogger logger, int count);
 }
 
 /// <summary>A job from configuration.</summary>

@@ -13,8 +13,8 @@ internal sealed partial class ConcurrentJobGrain
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {Job} could not hand {Count} executions to {Executor}; they will be dispatched again")]
     private static partial void LogDispatchFailed(ILogger logger, Exception error, string job, int count, string executor);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Job {Job} could not signal execution {ExecutionId} on {Executor} to cancel")]
-    private static partial void LogCancelFailed(ILogger logger, Exception error, string job, string executionId, string executor);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Job {Job} could not signal executions {ExecutionIds} on {Executor} to cancel")]
+    private static partial void LogCancelFailed(ILogger logger, Exception error, string job, string executionIds, string executor);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Job {Job} could not dispatch what was due; it will try again")]
     private static partial void LogPumpFailed(ILogger logger, Exception error, string job);

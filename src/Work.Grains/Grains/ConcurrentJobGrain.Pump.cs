@@ -228,15 +228,17 @@ internal sealed partial class ConcurrentJobGrain
 
     private async Task SignalAsync(IReadOnlyList<InFlightRun> running)
     {
-        await Task.WhenAll(running.Select(async r =>
+        // One call per executor, so it takes its queued runs back before any running one ends and hands its slot on.
+        await Task.WhenAll(running.GroupBy(r => r.Executor).Select(async onExecutor =>
         {
+            var ids = onExecutor.Select(r => r.Run.ExecutionId).ToList();
             try
             {
-                await _roster.Executor(r.Executor).CancelAsync(r.Run.ExecutionId);
+                await _roster.Executor(onExecutor.Key).CancelAsync(ids);
             }
             catch (Exception ex)
             {
-                LogCancelFailed(_logger, ex, Name, r.Run.ExecutionId, r.Executor);
+                LogCancelFailed(_logger, ex, Name, string.Join(", ", ids), onExecutor.Key);
             }
         }));
     }

@@ -20,7 +20,10 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     [Alias("Recall")]
     Task RecallAsync(string jobName);
 
-    /// <summary>Signals the token of a running execution; false when it is not running here.</summary>
-    [Alias("Cancel")]
-    Task<bool> CancelAsync(string executionId);
+    /// <summary>
+    /// Cancels executions here: those queued go back to their job unstarted, first, then the tokens of the others are
+    /// signalled (one still waiting for its due time ends unstarted, as cancelled). Returns how many were here.
+    /// </summary>
+    [Alias("CancelMany")]
+    Task<int> CancelAsync(IReadOnlyList<string> executionIds);
 }

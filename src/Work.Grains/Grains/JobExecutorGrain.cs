@@ -126,30 +126,38 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
-    public Task<bool> CancelAsync(string executionId)
+    public Task<int> CancelAsync(IReadOnlyList<string> executionIds)
     {
-        var found = false;
-        foreach (var running in _running.Values)
-        {
-            if (running.Order.ExecutionId != executionId)
-            {
-                continue;
-            }
+        ArgumentNullException.ThrowIfNull(executionIds);
+        var ids = executionIds.ToHashSet(StringComparer.Ordinal);
+        var found = _running.Values.Where(r => ids.Contains(r.Order.ExecutionId)).ToList();
 
-            found = true;
-            if (_lanes.TryGetValue(running.Order.JobName, out var lane) && lane.Remove(running))
-            {
-                // Still waiting: it goes back unstarted, and the job finishes it as cancelled.
-                Forget(running);
-                _ = ReturnAsync(running.Order.JobName, [running.Order]);
-            }
-            else
+        // Waiting runs first: they go back unstarted (the job finishes them as cancelled), and none of them takes the
+        // slot of a running one that this call signals.
+        var waiting = found.Where(r => _lanes.TryGetValue(r.Order.JobName, out var lane) && lane.Remove(r)).ToList();
+        foreach (var running in waiting)
+        {
+            Forget(running);
+        }
+
+        foreach (var running in found.Except(waiting))
+        {
+            try
             {
                 running.Cancellation.Cancel();
             }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile.
+            }
         }
 
-        return Task.FromResult(found);
+        foreach (var job in waiting.GroupBy(r => r.Order.JobName))
+        {
+            _ = ReturnAsync(job.Key, job.Select(r => r.Order).ToList());
+        }
+
+        return Task.FromResult(found.Count);
     }
 
     private static (string ExecutionId, int Attempt) Key(string executionId, int attempt) => (executionId, attempt);
@@ -309,135 +317,6 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         };
     }
 
-    // Queued attempts going back to their job unstarted, tried again like reports; one given up on is left to its
-    // lease (it counts as lost and runs again).
-    private async Task ReturnAsync(string jobName, List<ExecutionOrder> orders)
-    {
-        var leases = orders.ConvertAll(o => new ExecutionLease(o.ExecutionId, o.Attempt, o.Lease, _engine.SiloName));
-        var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await _grains.GetGrain<IJobReportGrain>(jobName).ReturnAsync(_engine.SiloName, leases);
-                return;
-            }
-            catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
-            {
-                LogReturnRetry(_logger, ex, leases.Count, jobName);
-                await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
-            }
-            catch (Exception ex)
-            {
-                LogReturnFailed(_logger, ex, leases.Count, jobName);
-                return;
-            }
-        }
-    }
-
-    // Reports to one job go in batches, a few on their way at once: what finishes while they are on their way goes in
-    // the next. A job answers a report once it counts, and confirms it once it is durable.
-    private void QueueReport(string jobName, ExecutionReport report)
-    {
-        var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
-        bool flush;
-        lock (queue.Lock)
-        {
-            queue.Buffer.Add(report);
-            flush = queue.Sending < MaxReportsInFlight;
-            if (flush)
-            {
-                queue.Sending++;
-            }
-        }
-
-        if (flush)
-        {
-            _ = FlushAsync(jobName, queue);
-        }
-    }
-
-    private async Task FlushAsync(string jobName, ReportQueue queue)
-    {
-        while (true)
-        {
-            List<ExecutionReport> batch;
-            lock (queue.Lock)
-            {
-                if (queue.Buffer.Count == 0)
-                {
-                    queue.Sending--;
-                    return;
-                }
-
-                batch = queue.Buffer;
-                queue.Buffer = [];
-            }
-
-            await ReportAsync(queue.Job, jobName, batch);
-        }
-    }
-
-    // Retried with backoff for two lease periods: longer than a job stays unreachable while the cluster declares a
-    // silo dead, and meanwhile the lease is renewed. A report given up on leaves the attempt to its lease: it is
-    // recorded as lost and runs again (an identifiable duplicate).
-    private async Task ReportAsync(IJobReportGrain job, string jobName, List<ExecutionReport> reports)
-    {
-        var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await job.ReportAsync(_engine.SiloName, reports);
-                foreach (var report in reports)
-                {
-                    if (_unreported.TryGetValue(Key(report.Execution.ExecutionId, report.Execution.Attempt), out var unconfirmed))
-                    {
-                        unconfirmed.Answered = true;
-                    }
-                }
-
-                return;
-            }
-            catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
-            {
-                LogReportRetry(_logger, ex, reports.Count, jobName);
-                await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);
-            }
-            catch (Exception ex)
-            {
-                LogReportFailed(_logger, ex, reports.Count, jobName);
-                foreach (var report in reports)
-                {
-                    _unreported.TryRemove(Key(report.Execution.ExecutionId, report.Execution.Attempt), out _);
-                }
-
-                return;
-            }
-        }
-    }
-
-    // Reports that were answered but not confirmed within a renew period go again (a report still on its way or being
-    // retried is not sent twice); after two lease periods without a confirmation they are left to their leases.
-    private void ReportUnconfirmedAgain(DateTimeOffset now)
-    {
-        foreach (var (key, unconfirmed) in _unreported)
-        {
-            if (now - unconfirmed.Finished >= 2 * _options.LeaseDuration)
-            {
-                if (_unreported.TryRemove(key, out _))
-                {
-                    LogNeverConfirmed(_logger, unconfirmed.Order.JobName, unconfirmed.Order.ExecutionId, unconfirmed.Order.Attempt);
-                }
-            }
-            else if (now - unconfirmed.Finished >= _options.LeaseRenewPeriod && unconfirmed.Answered)
-            {
-                unconfirmed.Answered = false;
-                QueueReport(unconfirmed.Order.JobName, unconfirmed.Report);
-            }
-        }
-    }
-
     private async Task RenewAsync()
     {
         ReportUnconfirmedAgain(_time.GetUtcNow());
@@ -454,139 +333,5 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                 LogRenewFailed(_logger, ex, group.Key);
             }
         }));
-    }
-
-    private sealed class Running(ExecutionOrder order, CancellationTokenSource cancellation)
-    {
-        public ExecutionOrder Order { get; } = order;
-
-        public CancellationTokenSource Cancellation { get; } = cancellation;
-
-        /// <summary>Its place among its job's queued runs while it waits; guarded by the lane's lock.</summary>
-        public LinkedListNode<Running>? Waiting { get; set; }
-    }
-
-    /// <summary>
-    /// One job's runs on this silo: how many run, and the queued runs that take their slots as they end. A queued run
-    /// is only kept while one of the job's runs runs here, so every waiting run has a slot coming. The lane closes
-    /// (and leaves the silo's map) when its last run ends with nothing waiting.
-    /// </summary>
-    private sealed class JobLane(string jobName)
-    {
-        private readonly Lock _lock = new();
-        private readonly LinkedList<Running> _waiting = new();
-        private int _running;
-        private bool _closed;
-
-        /// <summary>One more run starts in a slot of its own; false when the lane closed (use a new one).</summary>
-        public bool TryStart()
-        {
-            lock (_lock)
-            {
-                if (_closed)
-                {
-                    return false;
-                }
-
-                _running++;
-                return true;
-            }
-        }
-
-        /// <summary>Queues a run to take the slot of the next run that ends; false when none runs here.</summary>
-        public bool TryQueue(Running running)
-        {
-            lock (_lock)
-            {
-                if (_closed || _running == 0)
-                {
-                    return false;
-                }
-
-                running.Waiting = _waiting.AddLast(running);
-                return true;
-            }
-        }
-
-        /// <summary>A run ended: the first queued run takes its slot, or the slot goes and null is returned.</summary>
-        public Running? Next(ConcurrentDictionary<string, JobLane> lanes)
-        {
-            lock (_lock)
-            {
-                if (_waiting.First is { } first)
-                {
-                    _waiting.RemoveFirst();
-                    first.Value.Waiting = null;
-                    return first.Value;
-                }
-
-                if (--_running == 0)
-                {
-                    _closed = true;
-                    lanes.TryRemove(new KeyValuePair<string, JobLane>(jobName, this));
-                }
-
-                return null;
-            }
-        }
-
-        /// <summary>Takes a queued run out; false when it is not waiting (it started, or was taken already).</summary>
-        public bool Remove(Running running)
-        {
-            lock (_lock)
-            {
-                if (running.Waiting is not { } node)
-                {
-                    return false;
-                }
-
-                _waiting.Remove(node);
-                running.Waiting = null;
-                return true;
-            }
-        }
-
-        /// <summary>Takes every queued run out.</summary>
-        public List<Running> TakeWaiting()
-        {
-            lock (_lock)
-            {
-                var waiting = _waiting.ToList();
-                _waiting.Clear();
-                waiting.ForEach(r => r.Waiting = null);
-                return waiting;
-            }
-        }
-    }
-
-    private sealed class Unconfirmed(ExecutionOrder order, ExecutionReport report, DateTimeOffset finished)
-    {
-        private volatile bool _answered;
-
-        public ExecutionOrder Order { get; } = order;
-
-        public ExecutionReport Report { get; } = report;
-
-        public DateTimeOffset Finished { get; } = finished;
-
-        /// <summary>The job answered its last report call; false while one is on its way or being retried.</summary>
-        public bool Answered
-        {
-            get => _answered;
-            set => _answered = value;
-        }
-    }
-
-    // One per job: a grain reference costs more to make than a report to send.
-    private sealed class ReportQueue(IJobReportGrain job)
-    {
-        public IJobReportGrain Job { get; } = job;
-
-        public Lock Lock { get; } = new();
-
-        public List<ExecutionReport> Buffer { get; set; } = [];
-
-        /// <summary>Report calls on their way.</summary>
-        public int Sending { get; set; }
     }
 }
