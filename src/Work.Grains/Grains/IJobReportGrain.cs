@@ -19,7 +19,8 @@ internal interface IJobReportGrain : IGrainWithStringKey
 
     /// <summary>
     /// Queued attempts the executor on <paramref name="executor"/> gives back unstarted: none of the job's runs was
-    /// running there when they came, or the job recalled them. They wait at the job again.
+    /// running there when they came, the job recalled them, or they were cancelled. They wait at the job again, or
+    /// finish as cancelled when they were.
     /// </summary>
     [Alias("Return")]
     Task ReturnAsync(string executor, IReadOnlyList<ExecutionLease> runs);

@@ -87,7 +87,7 @@ internal sealed partial class JobScheduler
 
     /// <summary>
     /// An executor gave back a queued attempt it did not start (none of the job's runs was running there when it
-    /// came, or the job recalled it): it waits again, or is finished as cancelled (in <paramref name="finished"/>)
+    /// came, the job recalled it, or it was cancelled): it waits again, or is finished as cancelled (in <paramref name="finished"/>)
     /// when it was cancelled meanwhile. False when it is not in flight under that lease.
     /// </summary>
     public bool Returned(Grains.ExecutionLease run, List<JobExecution> finished)
