@@ -51,9 +51,24 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.LeaseRenewPeriod = TimeSpan.FromSeconds(1);
             });
             silo.AddActivityPropagation();
+            silo.AddIncomingGrainCallFilter<LostRenewals>();
             silo.AddWork(work => work.AddSampleHandlers().AddHandler(Probe.Handler, Probe.HandleAsync).UseMetrics().UseTracing());
         }
     }
+}
+
+/// <summary>
+/// Drops every lease renewal sent to a job whose name starts with <see cref="Prefix"/>, as if the renewals went to an
+/// activation that was going away.
+/// </summary>
+internal sealed class LostRenewals : IIncomingGrainCallFilter
+{
+    public const string Prefix = "renewals-lost-";
+
+    public Task Invoke(IIncomingGrainCallContext context) =>
+        context.InterfaceMethod?.Name == nameof(IJobReportGrain.RenewAsync) && context.TargetId.Key.ToString()!.StartsWith(Prefix, StringComparison.Ordinal)
+            ? Task.CompletedTask
+            : context.Invoke();
 }
 
 internal sealed class ClientConfigurator : IClientBuilderConfigurator

@@ -42,4 +42,10 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Job {Job} could not recall its queued executions from {Executor}; they keep their slots until they end")]
     private static partial void LogRecallFailed(ILogger logger, Exception error, string job, string executor);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Warning, Message = "Job {Job} kept the lease of execution {ExecutionId} attempt {Attempt}: its renewals did not arrive, but {Executor} still holds it")]
+    private static partial void LogLeaseKept(ILogger logger, string job, string executionId, int attempt, string executor);
+
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "Job {Job} could not ask {Executor} about {Count} executions whose leases ran out; they count as lost")]
+    private static partial void LogAskFailed(ILogger logger, Exception error, string job, int count, string executor);
 }

@@ -74,6 +74,7 @@ internal sealed partial class ConcurrentJobGrain
         var scheduler = _scheduler!;
         var now = _time.GetUtcNow();
         finished ??= [];
+        AskBeforeLosing(scheduler, now);
         var due = scheduler.TakeDue(now, finished);
         var batches = new Dictionary<string, List<InFlightRun>>(StringComparer.Ordinal);
         if (due.Count > 0)
@@ -124,6 +125,81 @@ internal sealed partial class ConcurrentJobGrain
 
         _reminder.Set(scheduler.NeedsReminder);
         ConsiderSleep();
+    }
+
+    /// <summary>
+    /// An attempt whose lease ran out while its executor's silo is alive is not counted lost yet: its renewals may have
+    /// gone to another activation of this job (during a membership change two can exist for a while, and the one that
+    /// loses the write race refuses calls until it is gone). Its lease is extended once while the executor is asked;
+    /// what the executor holds keeps its lease, the rest is counted lost at once. An attempt whose executor does not
+    /// answer within that extension is counted lost when it ends.
+    /// </summary>
+    private void AskBeforeLosing(JobScheduler scheduler, DateTimeOffset now)
+    {
+        var expired = scheduler.ExpiredLeases(now);
+        if (expired.Count == 0)
+        {
+            return;
+        }
+
+        var alive = _roster.ActiveSilos();
+        foreach (var onExecutor in expired.Where(r => alive.Contains(r.Executor) && !_asking.Contains((r.Run.ExecutionId, r.Run.Attempt))).GroupBy(r => r.Executor))
+        {
+            var runs = onExecutor.ToList();
+            foreach (var inFlight in runs)
+            {
+                _asking.Add((inFlight.Run.ExecutionId, inFlight.Run.Attempt));
+                scheduler.Renew(inFlight.Run.ExecutionId, inFlight.Run.Attempt, inFlight.Lease, inFlight.Executor, now, _options.LeaseDuration);
+            }
+
+            _ = AskAsync(onExecutor.Key, runs);
+        }
+    }
+
+    private async Task AskAsync(string executor, List<InFlightRun> runs)
+    {
+        HashSet<(string, int)> held = [];
+        try
+        {
+            var attempts = runs.ConvertAll(r => new ExecutionAttempt(r.Run.ExecutionId, r.Run.Attempt));
+            foreach (var attempt in await _roster.Executor(executor).HeldAsync(Name, attempts))
+            {
+                held.Add((attempt.ExecutionId, attempt.Attempt));
+            }
+        }
+        catch (Exception ex)
+        {
+            LogAskFailed(_logger, ex, Name, runs.Count, executor);
+        }
+
+        foreach (var inFlight in runs)
+        {
+            _asking.Remove((inFlight.Run.ExecutionId, inFlight.Run.Attempt));
+        }
+
+        if (_scheduler is not { } scheduler || _conflicted)
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var inFlight in runs)
+        {
+            var (id, attempt) = (inFlight.Run.ExecutionId, inFlight.Run.Attempt);
+            if (held.Contains((id, attempt)))
+            {
+                if (scheduler.Renew(id, attempt, inFlight.Lease, inFlight.Executor, now, _options.LeaseDuration))
+                {
+                    LogLeaseKept(_logger, Name, id, attempt, executor);
+                }
+            }
+            else
+            {
+                scheduler.LeaseLapsed(id, attempt, inFlight.Lease, now);
+            }
+        }
+
+        await PumpInBackgroundAsync();
     }
 
     // The reminder as registered goes into the job's next write, which comes soon; then the job may sleep.
@@ -282,6 +358,9 @@ internal sealed partial class ConcurrentJobGrain
             // Another activation wrote meanwhile: this one stops answering and starts over from storage.
             _conflicted = true;
             _alarm.Stop();
+
+            // Callers waiting here ask again and reach the activation that wrote; nothing keeps this one from going.
+            _waiters.FailAll(new InconsistentStateException($"Job '{Name}' was written by another activation meanwhile and is reloading; try again."));
             DeactivateOnIdle();
             return false;
         }

@@ -36,6 +36,9 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private string? _nameProblem;
     private bool _conflicted;
 
+    // Attempts whose leases ran out and whose executors are being asked whether they still hold them.
+    private readonly HashSet<(string ExecutionId, int Attempt)> _asking = [];
+
     // Confirmations to executors under way, and whether this activation is going to sleep.
     private int _confirming;
     private bool _sleeping;

@@ -21,6 +21,14 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     Task RecallAsync(string jobName);
 
     /// <summary>
+    /// Which of <paramref name="attempts"/> of the job <paramref name="jobName"/> are here: running, waiting to start,
+    /// or finished and not yet confirmed by the job. A job asks before it counts an attempt whose lease ran out as lost,
+    /// when the attempt's silo is still alive: its renewals may have gone to an activation that was going away.
+    /// </summary>
+    [Alias("Held")]
+    Task<IReadOnlyList<ExecutionAttempt>> HeldAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts);
+
+    /// <summary>
     /// Cancels executions here: those queued go back to their job unstarted, first, then the tokens of the others are
     /// signalled (one still waiting for its due time ends unstarted, as cancelled). Returns how many were here.
     /// </summary>

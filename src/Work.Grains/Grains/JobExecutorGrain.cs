@@ -126,6 +126,18 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<ExecutionAttempt>> HeldAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts)
+    {
+        ArgumentNullException.ThrowIfNull(attempts);
+        IReadOnlyList<ExecutionAttempt> held = attempts.Where(a =>
+        {
+            var key = Key(a.ExecutionId, a.Attempt);
+            return (_running.TryGetValue(key, out var running) && running.Order.JobName == jobName)
+                || (_unreported.TryGetValue(key, out var unconfirmed) && unconfirmed.Order.JobName == jobName);
+        }).ToList();
+        return Task.FromResult(held);
+    }
+
     public Task<int> CancelAsync(IReadOnlyList<string> executionIds)
     {
         ArgumentNullException.ThrowIfNull(executionIds);

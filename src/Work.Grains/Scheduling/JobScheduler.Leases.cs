@@ -107,6 +107,36 @@ internal sealed partial class JobScheduler
         return true;
     }
 
+    /// <summary>The attempts in flight whose leases have run out by <paramref name="now"/>: the next pump counts them lost.</summary>
+    public List<InFlightRun> ExpiredLeases(DateTimeOffset now)
+    {
+        var expired = new List<InFlightRun>();
+        foreach (var inFlight in State.InFlight.Values)
+        {
+            if (inFlight.LeaseUntil <= now)
+            {
+                expired.Add(inFlight);
+            }
+        }
+
+        return expired;
+    }
+
+    /// <summary>
+    /// Ends the lease of an attempt in flight under <paramref name="lease"/> at <paramref name="now"/>, so the next pump
+    /// counts it lost: its executor said it does not hold it. False when there is no such attempt.
+    /// </summary>
+    public bool LeaseLapsed(string executionId, int attempt, long lease, DateTimeOffset now)
+    {
+        if (!State.InFlight.TryGetValue(executionId, out var inFlight) || inFlight.Run.Attempt != attempt || inFlight.Lease != lease)
+        {
+            return false;
+        }
+
+        PutInFlight(inFlight with { LeaseUntil = now });
+        return true;
+    }
+
     /// <summary>
     /// Gives every attempt in flight one more lease period: a new activation, which no executor can have renewed with
     /// yet, does not count them lost at once.

@@ -360,6 +360,34 @@ public sealed class JobSchedulerTests
     }
 
     [Fact]
+    public void ExpiredLeasesAreListedBeforeTheyCountAsLostAndALapsedOneCountsAtOnce()
+    {
+        var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 2 });
+        scheduler.Start();
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var first = Assert.Single(Take(scheduler));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        scheduler.Accept(_time.GetUtcNow(), null, null, null);
+        var second = Assert.Single(Take(scheduler));
+
+        Assert.Empty(scheduler.ExpiredLeases(_time.GetUtcNow()));
+        _time.Advance(s_lease - TimeSpan.FromSeconds(1));
+        var expired = Assert.Single(scheduler.ExpiredLeases(_time.GetUtcNow()));
+        Assert.Equal(first.ExecutionId, expired.Run.ExecutionId);
+
+        // Listing changes nothing; a lapse under a wrong lease or attempt neither.
+        Assert.Equal(2, scheduler.InFlightCount);
+        Assert.False(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt, LeaseOf(scheduler, second) ^ 1, _time.GetUtcNow()));
+        Assert.False(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt + 1, LeaseOf(scheduler, second), _time.GetUtcNow()));
+        Assert.Single(scheduler.ExpiredLeases(_time.GetUtcNow()));
+
+        Assert.True(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt, LeaseOf(scheduler, second), _time.GetUtcNow()));
+        Assert.Equal(2, scheduler.ExpiredLeases(_time.GetUtcNow()).Count);
+        Take(scheduler);
+        Assert.Equal(2, scheduler.State.Lost);
+    }
+
+    [Fact]
     public void CancelOnePendingAndAllInFlight()
     {
         var scheduler = Create(new JobDefinition(new Job("h")) { MaxWorkers = 1, Retry = new RetryPolicy { MaxAttempts = 3 } });
