@@ -182,24 +182,31 @@ internal sealed partial class ConcurrentJobGrain
             return;
         }
 
+        // Counted lost here, not left to the next pump, which would ask again about what is not held.
         var now = _time.GetUtcNow();
+        var finished = new List<JobExecution>();
         foreach (var inFlight in runs)
         {
             var (id, attempt) = (inFlight.Run.ExecutionId, inFlight.Run.Attempt);
-            if (held.Contains((id, attempt)))
+            if (!held.Contains((id, attempt)))
             {
-                if (scheduler.Renew(id, attempt, inFlight.Lease, inFlight.Executor, now, _options.LeaseDuration))
-                {
-                    LogLeaseKept(_logger, Name, id, attempt, executor);
-                }
+                scheduler.LeaseLapsed(id, attempt, inFlight.Lease, now, finished);
             }
-            else
+            else if (scheduler.Renew(id, attempt, inFlight.Lease, inFlight.Executor, now, _options.LeaseDuration))
             {
-                scheduler.LeaseLapsed(id, attempt, inFlight.Lease, now);
+                LogLeaseKept(_logger, Name, id, attempt, executor);
             }
         }
 
-        await PumpInBackgroundAsync();
+        try
+        {
+            await PumpAsync(finished);
+        }
+        catch (Exception ex)
+        {
+            LogPumpFailed(_logger, ex, Name);
+            Rearm(scheduler);
+        }
     }
 
     // The reminder as registered goes into the job's next write, which comes soon; then the job may sleep.

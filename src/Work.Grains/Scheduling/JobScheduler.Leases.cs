@@ -123,17 +123,18 @@ internal sealed partial class JobScheduler
     }
 
     /// <summary>
-    /// Ends the lease of an attempt in flight under <paramref name="lease"/> at <paramref name="now"/>, so the next pump
-    /// counts it lost: its executor said it does not hold it. False when there is no such attempt.
+    /// Counts an attempt in flight under <paramref name="lease"/> as lost now, as if its lease had run out: its executor
+    /// said it does not hold it. It is recorded and run again like any lost attempt (or added to
+    /// <paramref name="finished"/>). False when there is no such attempt.
     /// </summary>
-    public bool LeaseLapsed(string executionId, int attempt, long lease, DateTimeOffset now)
+    public bool LeaseLapsed(string executionId, int attempt, long lease, DateTimeOffset now, List<JobExecution> finished)
     {
         if (!State.InFlight.TryGetValue(executionId, out var inFlight) || inFlight.Run.Attempt != attempt || inFlight.Lease != lease)
         {
             return false;
         }
 
-        PutInFlight(inFlight with { LeaseUntil = now });
+        Lose(inFlight, $"The executor on {inFlight.Executor} stopped renewing its lease (last until {inFlight.LeaseUntil:O}) and no longer holds it.", now, finished);
         return true;
     }
 

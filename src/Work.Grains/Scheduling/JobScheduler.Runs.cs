@@ -134,11 +134,16 @@ internal sealed partial class JobScheduler
 
         foreach (var inFlight in expired)
         {
-            RemoveInFlight(inFlight);
-            State.Lost++;
-            var error = $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.";
-            Finish(inFlight, Record(inFlight.Run, JobStatus.Unavailable, error, LeaseExpired, inFlight.DispatchedAt, now, inFlight.Executor), finished);
+            Lose(inFlight, $"The executor on {inFlight.Executor} stopped answering: its lease ran out at {inFlight.LeaseUntil:O}.", now, finished);
         }
+    }
+
+    // An attempt given up as lost: recorded as 503 and run again (see Finish).
+    private void Lose(InFlightRun inFlight, string error, DateTimeOffset now, List<JobExecution> finished)
+    {
+        RemoveInFlight(inFlight);
+        State.Lost++;
+        Finish(inFlight, Record(inFlight.Run, JobStatus.Unavailable, error, LeaseExpired, inFlight.DispatchedAt, now, inFlight.Executor), finished);
     }
 
     private void Finish(InFlightRun inFlight, JobExecution execution, List<JobExecution> finished)

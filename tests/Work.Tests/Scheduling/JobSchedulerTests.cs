@@ -376,15 +376,23 @@ public sealed class JobSchedulerTests
         Assert.Equal(first.ExecutionId, expired.Run.ExecutionId);
 
         // Listing changes nothing; a lapse under a wrong lease or attempt neither.
+        var finished = new List<JobExecution>();
         Assert.Equal(2, scheduler.InFlightCount);
-        Assert.False(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt, LeaseOf(scheduler, second) ^ 1, _time.GetUtcNow()));
-        Assert.False(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt + 1, LeaseOf(scheduler, second), _time.GetUtcNow()));
-        Assert.Single(scheduler.ExpiredLeases(_time.GetUtcNow()));
+        Assert.False(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt, LeaseOf(scheduler, second) ^ 1, _time.GetUtcNow(), finished));
+        Assert.False(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt + 1, LeaseOf(scheduler, second), _time.GetUtcNow(), finished));
+        Assert.Equal(2, scheduler.InFlightCount);
+        Assert.Equal(0, scheduler.State.Lost);
 
-        Assert.True(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt, LeaseOf(scheduler, second), _time.GetUtcNow()));
-        Assert.Equal(2, scheduler.ExpiredLeases(_time.GetUtcNow()).Count);
-        Take(scheduler);
+        // A lapse counts the attempt lost at once, and it waits to run again; the expired one is lost at the next take.
+        Assert.True(scheduler.LeaseLapsed(second.ExecutionId, second.Attempt, LeaseOf(scheduler, second), _time.GetUtcNow(), finished));
+        Assert.Empty(finished);
+        Assert.Equal(1, scheduler.State.Lost);
+        Assert.Equal(1, scheduler.InFlightCount);
+        var lost = Assert.Single(scheduler.History.Records);
+        Assert.Equal((second.ExecutionId, JobScheduler.LeaseExpired), (lost.ExecutionId, lost.ErrorType));
+        var again = Take(scheduler);
         Assert.Equal(2, scheduler.State.Lost);
+        Assert.Equal([(first.ExecutionId, 2), (second.ExecutionId, 2)], again.Select(r => (r.ExecutionId, r.Attempt)).OrderBy(r => r.ExecutionId == first.ExecutionId ? 0 : 1));
     }
 
     [Fact]
