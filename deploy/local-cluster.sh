@@ -3,7 +3,7 @@
 #
 #   deploy/local-cluster.sh start [N] [CONNECTION_STRING]
 #       Builds Work.Silo (Release) and starts N silos (3 by default): silo i listens on 127.0.0.1, silo port 11111+i
-#       and gateway port 30000+i. Without a connection string (or ConnectionStrings__Work in the environment) it first
+#       gateway port 30000+i and HTTP port 8080+i (API, health, metrics; loopback). Without a connection string (or ConnectionStrings__Work in the environment) it first
 #       starts a throwaway PostgreSQL on 127.0.0.1:5433 (deploy/postgres/throwaway.sh). The silos apply the schema.
 #   deploy/local-cluster.sh stop
 #       Stops every silo it started (SIGTERM, so they leave the cluster cleanly) and the throwaway PostgreSQL.
@@ -11,7 +11,7 @@
 #       Lists the cluster's silos from the membership table.
 #
 # State (pids, logs, the throwaway database) lives in $WORK_CLUSTER_DIR, /tmp/work-local-cluster by default.
-# WORK_SILO_PORT / WORK_GATEWAY_PORT (11111 / 30000) are the first silo's ports, WORK_PG_PORT (5433) the throwaway
+# WORK_SILO_PORT / WORK_GATEWAY_PORT / WORK_HTTP_PORT (11111 / 30000 / 8080) are the first silo's ports, WORK_PG_PORT (5433) the throwaway
 # PostgreSQL's, WORK_CLUSTER_ID (work) the cluster id; WORK_NO_BUILD=1 skips the build.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +20,7 @@ cluster_id=${WORK_CLUSTER_ID:-work}
 pg_port=${WORK_PG_PORT:-5433}
 silo_port=${WORK_SILO_PORT:-11111}
 gateway_port=${WORK_GATEWAY_PORT:-30000}
+http_port=${WORK_HTTP_PORT:-8080}
 
 connection() { cat "$state/connection"; }
 
@@ -59,6 +60,7 @@ start() {
     Work__Silo__Storage=postgres Work__Silo__Clustering=adonet Work__Silo__Address=127.0.0.1 \
     Work__Silo__ClusterId="$cluster_id" Work__Silo__ServiceId="$cluster_id" \
     Work__Silo__SiloPort=$((silo_port + i)) Work__Silo__GatewayPort=$((gateway_port + i)) \
+    Work__Http__Urls="http://127.0.0.1:$((http_port + i))" \
       nohup dotnet "$dll" >"$state/silo-$i.log" 2>&1 &
     echo $! >>"$state/pids"
   done

@@ -116,6 +116,21 @@ public sealed class WorkClient
         return RepeatableAsync(() => Job(name).GetHistoryAsync(count), cancellationToken);
     }
 
+    /// <summary>A page of the job's history, newest first: <paramref name="count"/> after skipping the newest <paramref name="skip"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The skip or count is negative, or they reach past <see cref="JobDefinition.MaxHistoryLimit"/>.</exception>
+    public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(string name, int skip, int count, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => Job(name).GetHistoryAsync(skip, count), cancellationToken);
+
+    /// <summary>Where one execution stands: pending, running, or finished with its record.</summary>
+    /// <exception cref="KeyNotFoundException">The job has no such execution.</exception>
+    public Task<ExecutionState> GetExecutionAsync(string name, string executionId, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => Job(name).GetExecutionAsync(executionId), cancellationToken);
+
+    /// <summary>A page of the executions not finished: running first, then waiting, earliest due first.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The skip is negative, or the count is not between 0 and 1,000.</exception>
+    public Task<IReadOnlyList<ExecutionState>> GetPendingAsync(string name, int skip, int count, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => Job(name).GetPendingAsync(skip, count), cancellationToken);
+
     /// <summary>The names of all defined jobs, in ordinal order (read from the catalog in pages).</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default)
     {

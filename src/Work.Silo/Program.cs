@@ -1,15 +1,19 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Work.Grains;
 using Work.Hosting;
+using Work.Http;
 using Work.Silo;
 using Work.Silo.Handlers;
 
 var migrate = args.FirstOrDefault() == "migrate";
-var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = migrate ? args[1..] : args, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = migrate ? args[1..] : args, ContentRootPath = AppContext.BaseDirectory });
 var failures = new List<string>();
 var silo = SiloHostOptions.Read(builder.Configuration, failures);
 var connectionString = builder.Configuration.GetConnectionString(SiloHostOptions.ConnectionStringName);
@@ -24,6 +28,7 @@ failures.AddRange(silo.Validate(connectionString));
 var cluster = builder.Configuration.GetSection(WorkClusterOptions.SectionName).Get<WorkClusterOptions>() ?? new WorkClusterOptions();
 failures.AddRange(cluster.Validate());
 var jobs = ConfiguredJobs.Read(builder.Configuration, cluster.MinInterval, failures);
+var http = SiloHttp.Read(builder.Configuration, failures);
 if (failures.Count > 0)
 {
     Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", failures));
@@ -90,5 +95,24 @@ builder.UseOrleans(orleans =>
 });
 builder.Services.AddSingleton<IReadOnlyList<ConfiguredJob>>(jobs);
 builder.Services.AddHostedService<ConfiguredJobs>();
-await builder.Build().RunAsync();
+if (http.Enabled)
+{
+    builder.Services.AddWorkHttp(http, builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    builder.WebHost.UseUrls(http.Urls);
+}
+else
+{
+    // Work:Http:Enabled=false: nothing listens for HTTP.
+    builder.Services.AddSingleton<IServer, SiloHttp.NoServer>();
+}
+
+var app = builder.Build();
+if (http.Enabled)
+{
+    app.UseAuthentication();
+    app.UseAuthorization();
+    app.MapWork();
+}
+
+await app.RunAsync();
 return 0;

@@ -32,13 +32,15 @@ public sealed class LocalClusterScriptTests : IDisposable
         }
 
         var silos = PortPair();
-        var gateways = PortPair();
+        var gateways = PortPair(silos);
+        var web = PortPair(silos, gateways);
         var postgres = SiloProcess.FreePorts(1)[0];
         var clusterId = "local-" + Guid.NewGuid().ToString("N")[..8];
         Settings["WORK_CLUSTER_DIR"] = Path.Combine(_folder, "cluster");
         Settings["WORK_PG_PORT"] = postgres.ToString(CultureInfo.InvariantCulture);
         Settings["WORK_SILO_PORT"] = silos.ToString(CultureInfo.InvariantCulture);
         Settings["WORK_GATEWAY_PORT"] = gateways.ToString(CultureInfo.InvariantCulture);
+        Settings["WORK_HTTP_PORT"] = web.ToString(CultureInfo.InvariantCulture);
         Settings["WORK_CLUSTER_ID"] = clusterId;
         if (File.Exists(Path.Combine(SiloProcess.RepositoryRoot(), "src", "Work.Silo", "bin", "Release", "net10.0", "Work.Silo.dll")))
         {
@@ -62,11 +64,21 @@ public sealed class LocalClusterScriptTests : IDisposable
             await host.StopAsync();
         }
 
+        // Each silo serves its health on a port of its own: both are ready.
+        using (var http = new HttpClient())
+        {
+            foreach (var port in new[] { web, web + 1 })
+            {
+                using var ready = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/health/ready"));
+                Assert.True(ready.IsSuccessStatusCode, $"silo on HTTP port {port}: {(int)ready.StatusCode} {await ready.Content.ReadAsStringAsync()}");
+            }
+        }
+
         var (stopped, stopOutput) = Run("stop");
         Assert.True(stopped == 0, stopOutput);
         Assert.Contains("Stopped the silos.", stopOutput, StringComparison.Ordinal);
         Assert.Contains("Stopped the throwaway PostgreSQL.", stopOutput, StringComparison.Ordinal);
-        foreach (var port in new[] { silos, silos + 1, gateways, gateways + 1, postgres })
+        foreach (var port in new[] { silos, silos + 1, gateways, gateways + 1, web, web + 1, postgres })
         {
             Assert.False(Listening(port), $"something still listens on port {port}");
         }
@@ -78,13 +90,13 @@ public sealed class LocalClusterScriptTests : IDisposable
         return (exitCode, output + error);
     }
 
-    // A free port whose next port is free too (the script numbers silos from a first port).
-    private static int PortPair()
+    // A free port whose next port is free too (the script numbers silos from a first port), apart from the pairs taken.
+    private static int PortPair(params int[] taken)
     {
         while (true)
         {
             var port = SiloProcess.FreePorts(1)[0];
-            if (port < 65535 && !Listening(port + 1) && CanBind(port + 1))
+            if (port < 65535 && !taken.Any(t => Math.Abs(t - port) <= 1) && !Listening(port + 1) && CanBind(port + 1))
             {
                 return port;
             }

@@ -127,6 +127,12 @@ public sealed class PerformLaneTests
 
         public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) => throw new NotSupportedException();
 
+        public Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int skip, int count) => throw new NotSupportedException();
+
+        public Task<ExecutionState> GetExecutionAsync(string executionId) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<ExecutionState>> GetPendingAsync(int skip, int count) => throw new NotSupportedException();
+
         public Task DeleteAsync() => throw new NotSupportedException();
     }
 

@@ -46,6 +46,9 @@ internal sealed class SiloProcess : IAsyncDisposable
         info.Environment["Work__Silo__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Work__Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+
+        // Several silos run side by side: each serves HTTP on a port of its own choosing unless a test gives one.
+        info.Environment["Work__Http__Urls"] = "http://127.0.0.1:0";
         foreach (var (key, value) in settings)
         {
             info.Environment[key] = value;

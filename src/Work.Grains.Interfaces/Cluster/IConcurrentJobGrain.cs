@@ -80,6 +80,28 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20);
 
     /// <summary>
+    /// Finished executions, newest first: <paramref name="count"/> of them after skipping the newest <paramref name="skip"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The skip or count is negative, or together they reach past <see cref="JobDefinition.MaxHistoryLimit"/>.
+    /// </exception>
+    [Alias("GetHistoryPage")]
+    Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int skip, int count);
+
+    /// <summary>Where one execution stands: pending, running, or finished with its record.</summary>
+    /// <exception cref="KeyNotFoundException">The job has no such execution pending, running or in its history.</exception>
+    [Alias("GetExecution")]
+    Task<ExecutionState> GetExecutionAsync(string executionId);
+
+    /// <summary>
+    /// Executions not finished: those running first (oldest hand-over first), then those waiting, earliest due first;
+    /// <paramref name="count"/> of them after skipping <paramref name="skip"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The skip is negative, or the count is not between 0 and 1,000.</exception>
+    [Alias("GetPending")]
+    Task<IReadOnlyList<ExecutionState>> GetPendingAsync(int skip, int count);
+
+    /// <summary>
     /// Deletes the job: stops it, cancels what is pending (waiters are told), signals what runs, clears its stored
     /// state, history and reminder, and removes it from the job list. Defining it again starts afresh. Idempotent.
     /// </summary>

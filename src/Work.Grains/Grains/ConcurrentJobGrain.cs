@@ -239,6 +239,12 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     public async Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) => (await UsableAsync()).Newest(count);
 
+    public async Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int skip, int count) => (await UsableAsync()).Newest(skip, count);
+
+    public async Task<ExecutionState> GetExecutionAsync(string executionId) => (await UsableAsync()).Execution(executionId);
+
+    public async Task<IReadOnlyList<ExecutionState>> GetPendingAsync(int skip, int count) => (await UsableAsync()).Unfinished(skip, count);
+
     public async Task ReportAsync(string executor, IReadOnlyList<ExecutionReport> reports)
     {
         ArgumentNullException.ThrowIfNull(reports);

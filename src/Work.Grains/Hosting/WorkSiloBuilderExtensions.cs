@@ -35,6 +35,9 @@ public static class WorkSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PredecessorEviction>();
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         builder.AddIncomingGrainCallFilter<WorkGrainCallFilter>();
+        services.AddHealthChecks()
+            .AddCheck<MembershipReadiness>("work.membership", tags: ["ready"])
+            .AddCheck<StorageReadiness>("work.storage", tags: ["ready"]);
         services.AddOptions<WorkClusterOptions>()
             .Configure<IServiceProvider>((options, sp) =>
                 sp.GetService<IConfiguration>()?.GetSection(WorkClusterOptions.SectionName).Bind(options))

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Work.Http;
+
+namespace Work.Cluster.Tests;
+
+/// <summary>The HTTP options are checked at start: each problem is named, and anonymous access stays on loopback.</summary>
+public sealed class WorkHttpOptionsTests
+{
+    private static readonly string s_hash = new('a', 64);
+
+    [Fact]
+    public void TheDefaultsAreValidAndListenOnLoopbackOnly()
+    {
+        var options = new WorkHttpOptions();
+        Assert.Empty(options.Validate());
+        Assert.Equal("http://127.0.0.1:8080", options.Urls);
+        Assert.False(options.AllowAnonymous);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080")]
+    [InlineData("http://localhost:8080;http://[::1]:8081")]
+    public void AnonymousAccessIsAllowedOnLoopback(string urls) =>
+        Assert.Empty(new WorkHttpOptions { Urls = urls, AllowAnonymous = true }.Validate());
+
+    [Theory]
+    [InlineData("http://0.0.0.0:8080")]
+    [InlineData("http://*:8080")]
+    [InlineData("http://127.0.0.1:8080;http://10.0.0.5:8080")]
+    public void AnonymousAccessIsRefusedBeyondLoopback(string urls)
+    {
+        var failure = Assert.Single(new WorkHttpOptions { Urls = urls, AllowAnonymous = true }.Validate());
+        Assert.Contains("Work:Http:AllowAnonymous is allowed only on loopback addresses", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryBadSettingIsNamed()
+    {
+        var options = new WorkHttpOptions
+        {
+            Urls = "ftp://127.0.0.1:21",
+            ApiKeys = [new WorkApiKey { Name = "", Sha256 = "not-hex" }, new WorkApiKey { Name = "ok", Sha256 = s_hash, Role = (WorkRole)7 }],
+            Jwt = new WorkJwtOptions { SigningKey = "c2hvcnQ=", RoleClaim = " " },
+        };
+
+        var failures = options.Validate();
+
+        Assert.Contains(failures, f => f.Contains("Work:Http:Urls", StringComparison.Ordinal) && f.Contains("ftp://127.0.0.1:21", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Work:Http:ApiKeys:0:Name", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Work:Http:ApiKeys:0:Sha256", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Work:Http:ApiKeys:1:Role", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Work:Http:Jwt:SigningKey", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("Work:Http:Jwt:RoleClaim", StringComparison.Ordinal));
+        Assert.Equal(6, failures.Count);
+    }
+
+    [Fact]
+    public void AHostWithBadOptionsFailsToStartNamingThem()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://0.0.0.0:8080",
+            ["AllowAnonymous"] = "true",
+            ["ApiKeys:0:Name"] = "ci",
+            ["ApiKeys:0:Sha256"] = s_hash,
+            ["ApiKeys:0:Role"] = "admin",
+        }).Build();
+
+        var error = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddWorkHttp(configuration));
+
+        Assert.Contains("Work:Http", error.Message, StringComparison.Ordinal);
+        Assert.Contains("admin", error.Message, StringComparison.Ordinal);
+    }
+}
