@@ -22,6 +22,15 @@ else
   echo "PostgreSQL could not be started; the PostgreSQL tests will fail." >&2
 fi
 
+# Debian's Chromium for the dashboard's browser tests (Playwright drives it; its own browser download cannot work
+# without the internet). If it cannot be installed, those tests fail and say so.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Debian's chromium for the browser tests..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } \
+    || echo "chromium could not be installed; the browser tests will fail." >&2
+fi
+
 # Build everything first: some tests start the silo, the CLI and the samples as processes, and `dotnet test` alone
 # starts a test project as soon as its own references are built, not when the whole solution is.
 dotnet build Work.Orleans.sln -c Release -nologo -v quiet

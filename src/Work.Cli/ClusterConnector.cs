@@ -60,6 +60,11 @@ internal sealed class ClusterConnector : IAsyncDisposable
                     await Task.Delay(s_retryDelay, token);
                     return true;
                 }));
+            if (address.Tls is { } tls)
+            {
+                builder.UseOrleansClient(client => client.UseWorkTls(tls));
+            }
+
             _host = builder.Build();
             await _host.StartAsync(timeout.Token).WaitAsync(timeout.Token);
             return new WorkClient(_host.Services.GetRequiredService<IClusterClient>());

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Work.Client;
+using Work.Cluster;
 
 namespace Work.Cli;
 
@@ -34,6 +35,20 @@ internal sealed class WorkCli
     {
         Description = "The cluster's id (the silos' Work:Silo:ClusterId).",
         DefaultValueFactory = _ => WorkDefaults.ClusterId,
+        Recursive = true,
+    };
+
+    private readonly Option<string?> _tlsCertOption = new("--tls-cert")
+    {
+        Description = "Connect over mutual TLS with this client certificate (.pfx, or PEM with --tls-key); needs --tls-ca.",
+        Recursive = true,
+    };
+
+    private readonly Option<string?> _tlsKeyOption = new("--tls-key") { Description = "The PEM private key of a PEM --tls-cert.", Recursive = true };
+
+    private readonly Option<string?> _tlsCaOption = new("--tls-ca")
+    {
+        Description = "The certificate authority the gateways' certificates must chain to (with --tls-cert).",
         Recursive = true,
     };
 
@@ -88,6 +103,9 @@ internal sealed class WorkCli
         root.Options.Add(_gatewayOption);
         root.Options.Add(_clusterIdOption);
         root.Options.Add(_timeoutOption);
+        root.Options.Add(_tlsCertOption);
+        root.Options.Add(_tlsKeyOption);
+        root.Options.Add(_tlsCaOption);
         root.Options.Add(_jsonOption);
 
         var name = new Argument<string>("name") { Description = "The job's name." };
@@ -270,7 +288,17 @@ internal sealed class WorkCli
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
-        var address = new ClusterAddress(parse.GetValue(_gatewayOption)!, parse.GetValue(_clusterIdOption)!) { Timeout = parse.GetValue(_timeoutOption) };
+        var tls = parse.GetValue(_tlsCertOption) is not null || parse.GetValue(_tlsCaOption) is not null
+            ? new WorkTlsOptions { Enabled = true, CertificatePath = parse.GetValue(_tlsCertOption), KeyPath = parse.GetValue(_tlsKeyOption), CaPath = parse.GetValue(_tlsCaOption) }
+            : null;
+        if (tls?.Validate() is { Count: > 0 } tlsProblems)
+        {
+            await error.WriteLineAsync("error: " + string.Join(" ", tlsProblems).Replace("Work:Tls:CertificatePath", "--tls-cert", StringComparison.Ordinal)
+                .Replace("Work:Tls:KeyPath", "--tls-key", StringComparison.Ordinal).Replace("Work:Tls:CaPath", "--tls-ca", StringComparison.Ordinal));
+            return 2;
+        }
+
+        var address = new ClusterAddress(parse.GetValue(_gatewayOption)!, parse.GetValue(_clusterIdOption)!) { Timeout = parse.GetValue(_timeoutOption), Tls = tls };
         WorkClient client;
         try
         {
@@ -332,6 +360,9 @@ internal sealed record ClusterAddress(string Gateway, string ClusterId)
 
     /// <summary>How long connecting is tried before giving up.</summary>
     public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    /// <summary>Mutual TLS to the gateway, or null for plain connections.</summary>
+    public WorkTlsOptions? Tls { get; init; }
 
     /// <inheritdoc />
     public override string ToString() => ClusterId == WorkDefaults.ClusterId ? Gateway : $"{Gateway} (cluster '{ClusterId}')";

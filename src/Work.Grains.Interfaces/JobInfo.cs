@@ -54,4 +54,8 @@ public sealed record JobInfo
     /// </summary>
     [Id(11)]
     public string? Problem { get; init; }
+
+    /// <summary>Attempts of <see cref="Finished"/> that ended with status 200; the rest failed, were lost or cancelled.</summary>
+    [Id(12)]
+    public long Succeeded { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -42,6 +43,21 @@ internal static class WorkApi
                 ApiProblems.RunAsync(async () => Ok(await work.GetExecutionAsync(name, id, ct))))
             .WithName("GetExecution").WithSummary("Where one execution stands: pending, running, or finished with its record.");
 
+        read.MapGet("/me", async (HttpContext http, IAuthorizationService authorization) =>
+                Ok(new Caller(http.User.Identity?.Name ?? "anonymous", (await authorization.AuthorizeAsync(http.User, WorkAuthorization.Operate)).Succeeded ? "operator" : "reader")))
+            .WithName("Me").WithSummary("Who the caller is and what they may do.");
+        read.MapGet("/silos", (IGrainFactory grains, CancellationToken ct) => ApiProblems.RunAsync(async () => Ok(await SilosAsync(grains, ct))))
+            .WithName("ListSilos").WithSummary("The cluster's silos and their status.");
+        read.MapGet("/stream", (HttpContext http, WorkClient work, IGrainFactory grains) =>
+                LiveUpdates.StreamAsync(http, async ct => new Overview(await JobsAsync(work, null, LiveUpdates.MaxJobs, ct), await SilosAsync(grains, ct))))
+            .WithName("StreamOverview").WithSummary("Server-sent events: the jobs (the first 500) and the silos, every second.");
+        read.MapGet("/jobs/{name}/stream", (HttpContext http, WorkClient work, string name) =>
+                LiveUpdates.StreamAsync(http, async ct => new JobDetail(
+                    await work.GetInfoAsync(name, ct),
+                    await work.GetHistoryAsync(name, 0, LiveUpdates.RecentExecutions, ct),
+                    await work.GetPendingAsync(name, 0, 20, ct))))
+            .WithName("StreamJob").WithSummary("Server-sent events: the job, its recent executions and what runs or waits, every second.");
+
         operate.MapPut("/jobs/{name}", DefineAsync).WithName("DefineJob").WithSummary("Defines or updates a job (body: a job definition).");
         operate.MapDelete("/jobs/{name}", (WorkClient work, string name, CancellationToken ct) => ApiProblems.RunAsync(async () =>
             {
@@ -75,12 +91,22 @@ internal static class WorkApi
 
     internal static IResult Ok<T>(T value) => Results.Json(value, Json);
 
-    private static Task<IResult> ListAsync(WorkClient work, string? after, int? count, CancellationToken ct) => ApiProblems.RunAsync(async () =>
+    private static Task<IResult> ListAsync(WorkClient work, string? after, int? count, CancellationToken ct) =>
+        ApiProblems.RunAsync(async () => Ok(await JobsAsync(work, after, count ?? 100, ct)));
+
+    private static async Task<JobPage> JobsAsync(WorkClient work, string? after, int count, CancellationToken ct)
     {
-        var names = await work.ListAsync(after, count ?? 100, ct);
+        var names = await work.ListAsync(after, count, ct);
         var infos = await Task.WhenAll(names.Select(name => work.GetInfoAsync(name, ct)));
-        return Ok(new JobPage(infos, names.Count == (count ?? 100) ? names[^1] : null));
-    });
+        return new JobPage(infos, names.Count == count ? names[^1] : null);
+    }
+
+    private static async Task<IReadOnlyList<SiloInfo>> SilosAsync(IGrainFactory grains, CancellationToken ct)
+    {
+        var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(false, ct);
+        return hosts.Select(h => new SiloInfo(h.Key.ToParsableString(), h.Value.ToString().ToLowerInvariant()))
+            .OrderBy(s => s.Status == "active" ? 0 : 1).ThenBy(s => s.Address, StringComparer.Ordinal).ToList();
+    }
 
     private static Task<IResult> DefineAsync(WorkClient work, string name, HttpRequest request, CancellationToken ct) => ApiProblems.RunAsync(async () =>
     {
@@ -140,6 +166,18 @@ internal static class WorkApi
 
     /// <summary>A page of jobs, and the name to ask for the next page after (null on the last page).</summary>
     internal sealed record JobPage(IReadOnlyList<JobInfo> Jobs, string? Next);
+
+    /// <summary>A silo of the cluster, by address, and its membership status.</summary>
+    internal sealed record SiloInfo(string Address, string Status);
+
+    /// <summary>What the dashboard's overview shows.</summary>
+    internal sealed record Overview(JobPage Jobs, IReadOnlyList<SiloInfo> Silos);
+
+    /// <summary>What a job's page shows.</summary>
+    internal sealed record JobDetail(JobInfo Job, IReadOnlyList<JobExecution> Recent, IReadOnlyList<ExecutionState> Pending);
+
+    /// <summary>The caller, and whether they may change anything.</summary>
+    internal sealed record Caller(string Name, string Role);
 
     /// <summary>An accepted execution's id.</summary>
     internal sealed record Accepted(string ExecutionId);

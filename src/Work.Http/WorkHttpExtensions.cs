@@ -66,10 +66,15 @@ public static class WorkHttpExtensions
         services.AddOpenApi();
         services.AddHealthChecks();
 
-        var authentication = services.AddAuthentication(Scheme).AddPolicyScheme(Scheme, "API key or bearer token", scheme =>
+        // A request carrying an API key is checked against the keys, one carrying a bearer token against the token
+        // settings, and one carrying neither by the dashboard's session cookie.
+        var authentication = services.AddAuthentication(Scheme).AddPolicyScheme(Scheme, "API key, bearer token or dashboard session", scheme =>
             scheme.ForwardDefaultSelector = context =>
-                ApiKeyAuthentication.Carries(context.Request) || options.Jwt is null ? ApiKeyAuthentication.SchemeName : JwtBearerDefaults.AuthenticationScheme);
+                ApiKeyAuthentication.Carries(context.Request) ? ApiKeyAuthentication.SchemeName
+                : options.Jwt is not null && context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? JwtBearerDefaults.AuthenticationScheme
+                : DashboardSession.SchemeName);
         authentication.AddScheme<AuthenticationSchemeOptions, ApiKeyAuthentication>(ApiKeyAuthentication.SchemeName, null);
+        authentication.AddCookie(DashboardSession.SchemeName, DashboardSession.Configure);
         if (options.Jwt is { } jwt)
         {
             authentication.AddJwtBearer(bearer =>
@@ -107,7 +112,8 @@ public static class WorkHttpExtensions
     }
 
     /// <summary>
-    /// Maps the API under <paramref name="prefix"/> (<c>/api</c>), its OpenAPI document at <c>/openapi/v1.json</c>,
+    /// Maps the API under <paramref name="prefix"/> (<c>/api</c>), the dashboard at <c>/dashboard/</c> (its page is
+    /// public; what it shows needs a session, opened with a key or token), its OpenAPI document at <c>/openapi/v1.json</c>,
     /// <c>/health/live</c> and <c>/health/ready</c> (anonymous, for probes), and <c>/metrics</c> for Prometheus (reader
     /// role unless <see cref="WorkHttpOptions.AnonymousMetrics"/>). Call after <c>UseAuthentication</c> and
     /// <c>UseAuthorization</c>.
@@ -117,6 +123,8 @@ public static class WorkHttpExtensions
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WorkHttpOptions>>().Value;
         WorkApi.Map(endpoints, prefix);
+        DashboardSession.Map(endpoints, prefix);
+        DashboardAssets.Map(endpoints, "/dashboard", prefix);
         endpoints.MapOpenApi().RequireAuthorization(WorkAuthorization.Read);
 
         // Live: the process answers. Ready: every readiness check (membership, storage, the health adapter's error rate).

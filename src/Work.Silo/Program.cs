@@ -6,6 +6,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
+using Work.Cluster;
 using Work.Grains;
 using Work.Hosting;
 using Work.Http;
@@ -29,6 +31,8 @@ var cluster = builder.Configuration.GetSection(WorkClusterOptions.SectionName).G
 failures.AddRange(cluster.Validate());
 var jobs = ConfiguredJobs.Read(builder.Configuration, cluster.MinInterval, failures);
 var http = SiloHttp.Read(builder.Configuration, failures);
+var tls = builder.Configuration.GetSection(WorkTlsOptions.SectionName).Get<WorkTlsOptions>() ?? new WorkTlsOptions();
+failures.AddRange(tls.Validate());
 if (failures.Count > 0)
 {
     Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", failures));
@@ -86,6 +90,18 @@ builder.UseOrleans(orleans =>
             break;
     }
 
+    if (tls.Enabled)
+    {
+        // Mutual TLS: silos and clients present certificates from the cluster's authority.
+        orleans.UseWorkTls(tls);
+    }
+
+    if (http.Enabled)
+    {
+        // Orleans' own dashboard (grains, silos, calls), at /orleans beside the job dashboard.
+        orleans.AddDashboard();
+    }
+
     orleans.AddWork(work => work
         .AddSampleHandlers()
         .UseLogging()
@@ -112,6 +128,7 @@ if (http.Enabled)
     app.UseAuthentication();
     app.UseAuthorization();
     app.MapWork();
+    app.MapOrleansDashboard("/orleans").RequireAuthorization(WorkAuthorization.Read);
 }
 
 await app.RunAsync();

@@ -127,7 +127,7 @@ public sealed class CliProcessTests : IAsyncLifetime
         Assert.Contains("not defined", start.Error, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
+    internal static async Task<(int Exit, string Output, string Error)> RunAsync(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet", [CliAssembly(), .. args])
         {

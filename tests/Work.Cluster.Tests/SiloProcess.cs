@@ -16,12 +16,22 @@ internal sealed class SiloProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort)
+    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort)
     {
         _process = process;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
+        HttpBase = new Uri($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}/");
     }
+
+    /// <summary>Where the silo serves HTTP (API, dashboard, health, metrics).</summary>
+    public Uri HttpBase { get; }
+
+    /// <summary>An operator's API key every silo started here accepts (see <see cref="ApiKeySettings"/>).</summary>
+    public const string OperatorKey = "silo-process-operator-key";
+
+    /// <summary>A reader's API key every silo started here accepts.</summary>
+    public const string ReaderKey = "silo-process-reader-key";
 
     public int SiloPort { get; }
 
@@ -47,20 +57,48 @@ internal sealed class SiloProcess : IAsyncDisposable
         info.Environment["Work__Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
 
-        // Several silos run side by side: each serves HTTP on a port of its own choosing unless a test gives one.
-        info.Environment["Work__Http__Urls"] = "http://127.0.0.1:0";
+        // Several silos run side by side: each serves HTTP on a port of its own, with the test keys.
+        var httpPort = FreePorts(1)[0];
+        info.Environment["Work__Http__Urls"] = $"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}";
+        foreach (var (key, value) in ApiKeySettings)
+        {
+            info.Environment[key] = value;
+        }
         foreach (var (key, value) in settings)
         {
             info.Environment[key] = value;
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo process.");
-        var silo = new SiloProcess(process, siloPort, gatewayPort);
+        var silo = new SiloProcess(process, siloPort, gatewayPort, httpPort);
         process.OutputDataReceived += (_, e) => silo.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return silo;
+    }
+
+    /// <summary>The test keys as settings: an operator's and a reader's.</summary>
+    public static IReadOnlyDictionary<string, string> ApiKeySettings { get; } = new Dictionary<string, string>
+    {
+        ["Work__Http__ApiKeys__0__Name"] = "test-operator",
+        ["Work__Http__ApiKeys__0__Role"] = "operator",
+        ["Work__Http__ApiKeys__0__Sha256"] = HttpApiFixture.Sha256(OperatorKey),
+        ["Work__Http__ApiKeys__1__Name"] = "test-reader",
+        ["Work__Http__ApiKeys__1__Role"] = "reader",
+        ["Work__Http__ApiKeys__1__Sha256"] = HttpApiFixture.Sha256(ReaderKey),
+    };
+
+    /// <summary>An HTTP client of this silo with an API key.</summary>
+    public HttpClient Http(string? apiKey = OperatorKey)
+    {
+        var client = new HttpClient { BaseAddress = HttpBase, Timeout = ClusterFixture.SafetyBound };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
     }
 
     public bool HasExited => _process.HasExited;

@@ -81,6 +81,7 @@ internal sealed partial class JobScheduler
             Pending = PendingCount,
             NextDueTimes = due.Order().Take(10).ToList(),
             Finished = State.Finished,
+            Succeeded = State.Succeeded,
             SkippedTicks = State.SkippedTicks,
             Lost = State.Lost,
             Problem = Problem,

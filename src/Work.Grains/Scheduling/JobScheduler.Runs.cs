@@ -28,6 +28,7 @@ internal sealed partial class JobScheduler
         State.Definition = null;
         State.StartedAt = default;
         State.Finished = 0;
+        State.Succeeded = 0;
         State.SkippedTicks = 0;
         State.Lost = 0;
         State.History = [];
@@ -151,6 +152,10 @@ internal sealed partial class JobScheduler
         var definition = Definition;
         History.Add(execution, definition.HistoryLimit);
         State.Finished++;
+        if (execution.Status == JobStatus.Success)
+        {
+            State.Succeeded++;
+        }
 
         // A lost attempt may have run or not: it is run again (an identifiable duplicate at worst) beyond the retry policy.
         var lost = execution.ErrorType == LeaseExpired;

@@ -104,6 +104,10 @@ internal sealed class JobState
     [Id(20)]
     public TimeSpan? ReminderPeriod { get; set; }
 
+    /// <summary>Attempts finished with status 200 since the job was defined (of <see cref="Finished"/>).</summary>
+    [Id(21)]
+    public long Succeeded { get; set; }
+
     /// <summary>
     /// A copy to write, taken at the same moment as the segments it points at: the job goes on changing while a write
     /// is under way, and what is written must be one consistent moment. The records inside are immutable.
@@ -118,6 +122,7 @@ internal sealed class JobState
         InFlight = new Dictionary<string, InFlightRun>(InFlight, StringComparer.Ordinal),
         History = History.Count == 0 ? [] : [.. History],
         Finished = Finished,
+        Succeeded = Succeeded,
         SkippedTicks = SkippedTicks,
         Lost = Lost,
         ReadyHead = ReadyHead,
