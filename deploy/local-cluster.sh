@@ -12,7 +12,8 @@
 #
 # State (pids, logs, the throwaway database) lives in $WORK_CLUSTER_DIR, /tmp/work-local-cluster by default.
 # WORK_SILO_PORT / WORK_GATEWAY_PORT / WORK_HTTP_PORT (11111 / 30000 / 8080) are the first silo's ports, WORK_PG_PORT (5433) the throwaway
-# PostgreSQL's, WORK_CLUSTER_ID (work) the cluster id; WORK_NO_BUILD=1 skips the build.
+# PostgreSQL's, WORK_CLUSTER_ID (work) the cluster id; WORK_NO_BUILD=1 skips the build. The silos run in the
+# Development environment (the sample handlers and the heartbeat job) unless DOTNET_ENVIRONMENT says otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${WORK_CLUSTER_DIR:-/tmp/work-local-cluster}
@@ -60,7 +61,7 @@ start() {
     Work__Silo__Storage=postgres Work__Silo__Clustering=adonet Work__Silo__Address=127.0.0.1 \
     Work__Silo__ClusterId="$cluster_id" Work__Silo__ServiceId="$cluster_id" \
     Work__Silo__SiloPort=$((silo_port + i)) Work__Silo__GatewayPort=$((gateway_port + i)) \
-    Work__Http__Urls="http://127.0.0.1:$((http_port + i))" \
+    Work__Http__Urls="http://127.0.0.1:$((http_port + i))" DOTNET_ENVIRONMENT="${DOTNET_ENVIRONMENT:-Development}" \
       nohup dotnet "$dll" >"$state/silo-$i.log" 2>&1 &
     echo $! >>"$state/pids"
   done

@@ -31,6 +31,7 @@ var cluster = builder.Configuration.GetSection(WorkClusterOptions.SectionName).G
 failures.AddRange(cluster.Validate());
 var jobs = ConfiguredJobs.Read(builder.Configuration, cluster.MinInterval, failures);
 var http = SiloHttp.Read(builder.Configuration, failures);
+var logging = SiloLogging.Read(builder.Configuration, failures);
 var tls = builder.Configuration.GetSection(WorkTlsOptions.SectionName).Get<WorkTlsOptions>() ?? new WorkTlsOptions();
 failures.AddRange(tls.Validate());
 if (failures.Count > 0)
@@ -102,12 +103,21 @@ builder.UseOrleans(orleans =>
         orleans.AddDashboard();
     }
 
-    orleans.AddWork(work => work
-        .AddSampleHandlers()
-        .UseLogging()
-        .UseMetrics()
-        .UseTracing()
-        .UseHealth());
+    orleans.AddWork(work =>
+    {
+        // The sample handlers (noop, echo, sleep, fail) in the Development environment only: `dotnet run` and the
+        // local cluster script; the image and the manifests run none.
+        if (builder.Environment.IsDevelopment())
+        {
+            work.AddSampleHandlers();
+        }
+
+        // Failures at Warning and Error; successes at Debug unless Work:Logging:SuccessLevel says otherwise.
+        work.UseLogging(o => o.SuccessLevel = logging.SuccessLevel)
+            .UseMetrics()
+            .UseTracing()
+            .UseHealth();
+    });
 });
 builder.Services.AddSingleton<IReadOnlyList<ConfiguredJob>>(jobs);
 builder.Services.AddHostedService<ConfiguredJobs>();

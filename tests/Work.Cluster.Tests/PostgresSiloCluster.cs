@@ -72,7 +72,7 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
             ["Work__Jobs__heartbeat__Start"] = "false",
             ["Work__Cluster__LeaseDuration"] = "00:00:06",
             ["Work__Cluster__LeaseRenewPeriod"] = "00:00:01",
-            ["Logging__LogLevel__Work.Executions"] = "Information",
+            ["Logging__LogLevel__Work.Executions"] = "Debug",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
         foreach (var (key, value) in _settings)

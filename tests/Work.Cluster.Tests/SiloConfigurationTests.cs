@@ -87,4 +87,38 @@ public sealed class SiloConfigurationTests
         Assert.Equal(2, await migration.ExitCodeAsync());
         Assert.Contains("set ConnectionStrings:Work", migration.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task OutsideDevelopmentTheSiloRunsNoSampleHandlersAndNoSampleJobs()
+    {
+        var ports = SiloProcess.FreePorts(2);
+        await using var silo = SiloProcess.Start(ports[0], ports[1], new Dictionary<string, string>
+        {
+            ["Work__Silo__Storage"] = "memory",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+        });
+        using var http = silo.Http();
+        await Eventually.WaitUntilAsync(
+            async () =>
+            {
+                Assert.False(silo.HasExited, silo.Output);
+                try
+                {
+                    return (await http.GetAsync(new Uri("health/ready", UriKind.Relative))).IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            "the silo is ready");
+
+        var jobs = await http.GetStringAsync(new Uri("api/jobs", UriKind.Relative));
+        Assert.Contains("\"jobs\":[]", jobs, StringComparison.Ordinal);
+        var define = await http.PutAsync(
+            new Uri("api/jobs/sample", UriKind.Relative),
+            new StringContent("""{ "job": { "handler": "echo" } }""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, define.StatusCode);
+        Assert.Contains("echo", await define.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

@@ -57,6 +57,9 @@ internal sealed class SiloProcess : IAsyncDisposable
         info.Environment["Work__Silo__GatewayPort"] = gatewayPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Logging__LogLevel__Default"] = "Warning";
 
+        // The sample handlers the tests use run in the Development environment only.
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+
         // Several silos run side by side: each serves HTTP on a port of its own, with the test keys.
         var httpPort = FreePorts(1)[0];
         info.Environment["Work__Http__Urls"] = $"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}";
@@ -108,7 +111,7 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>
     /// Every execution the silo logged as finished (the logging adapter's line, with <c>Work.Executions</c> at
-    /// Information and single-line console output): what ran, counted outside the job grains.
+    /// Debug and single-line console output): what ran, counted outside the job grains.
     /// </summary>
     public ConcurrentQueue<LoggedExecution> Executions { get; } = new();
 

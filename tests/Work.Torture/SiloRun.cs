@@ -74,7 +74,8 @@ internal sealed partial class SiloRun
             ["Work__Membership__NumMissedProbesLimit"] = "2",
             ["Work__Membership__NumVotesForDeathDeclaration"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
-            ["Logging__LogLevel__Work.Executions"] = "Information",
+            ["Logging__LogLevel__Work.Executions"] = "Debug",
+            ["DOTNET_ENVIRONMENT"] = "Development",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         })
         {

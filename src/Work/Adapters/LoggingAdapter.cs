@@ -5,7 +5,8 @@ namespace Work.Adapters;
 
 /// <summary>
 /// Writes one summary line per execution: job name, handler, status, latency, worker and execution id. Successes and no-ops
-/// (444) log at Information, other client errors at Warning, server errors (408, 500, 503) at Error with the exception.
+/// (444) log at <see cref="LoggingAdapterOptions.SuccessLevel"/> (Information by default), other client errors at Warning,
+/// server errors (408, 500, 503) at Error with the exception.
 /// Argument values are never logged.
 /// </summary>
 public sealed partial class LoggingAdapter : IJobAdapter
@@ -61,13 +62,13 @@ public sealed partial class LoggingAdapter : IJobAdapter
         }
         else
         {
-            LogFinished(_logger, context.JobName ?? "-", context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
+            LogFinished(_logger, _options.SuccessLevel, context.JobName ?? "-", context.Handler, (int)status, ms, context.Worker, context.ExecutionId, context.Attempt);
         }
     }
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 1100,
         Message = "Job {Job} {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt})")]
-    private static partial void LogFinished(ILogger logger, string job, string handler, int status, double latencyMs, string worker, string executionId, int attempt);
+    private static partial void LogFinished(ILogger logger, LogLevel level, string job, string handler, int status, double latencyMs, string worker, string executionId, int attempt);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning,
         Message = "Job {Job} {Handler} {Status} in {LatencyMs:0.###} ms on {Worker} (execution {ExecutionId}, attempt {Attempt}): {Reason}")]

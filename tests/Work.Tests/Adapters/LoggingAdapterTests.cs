@@ -91,6 +91,21 @@ public sealed class LoggingAdapterTests
     }
 
     [Fact]
+    public async Task SuccessesLogAtTheirOwnLevelAndFailuresKeepTheirs()
+    {
+        await using var workers = Workers(o => o.SuccessLevel = LogLevel.Debug);
+        var worker = await workers.StartAsync();
+
+        await worker.PerformAsync(new Job("ok"));
+        await worker.PerformAsync(new Job("boom"));
+
+        var lines = Summaries(workers);
+        Assert.Equal(2, lines.Count);
+        Assert.Equal(LogLevel.Debug, lines.Single(l => l.Message.Contains(" 200 ", StringComparison.Ordinal)).Level);
+        Assert.Equal(LogLevel.Error, lines.Single(l => l.Message.Contains(" 500 ", StringComparison.Ordinal)).Level);
+    }
+
+    [Fact]
     public async Task ArgumentValuesAreNeverLogged()
     {
         await using var workers = Workers();
