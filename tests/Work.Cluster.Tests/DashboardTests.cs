@@ -16,16 +16,20 @@ public sealed class DashboardTests(HttpApiFixture fixture) : IAsyncLifetime
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => (_playwright, _browser) = await LaunchAsync();
+
+    /// <summary>Debian's Chromium, headless, without the background traffic this machine's closed network refuses.</summary>
+    internal static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium package (the test command does).");
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Chromium,
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
+        return (playwright, browser);
     }
 
     public async Task DisposeAsync()
@@ -151,16 +155,18 @@ public sealed class DashboardTests(HttpApiFixture fixture) : IAsyncLifetime
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
     // Kept with the test results (artifacts/test-results/screenshots), to see what the page looked like.
-    private static Task ScreenshotAsync(IPage page, string name) => page.ScreenshotAsync(new PageScreenshotOptions
+    internal static Task ScreenshotAsync(IPage page, string name) => page.ScreenshotAsync(new PageScreenshotOptions
     {
         Path = Path.Combine(SiloProcess.RepositoryRoot(), "artifacts", "test-results", "screenshots", name + ".png"),
         FullPage = true,
     });
 
     // A page in a context of its own (its own cookies), and the addresses of every request it makes.
-    private async Task<(IPage Page, List<string> Requests)> NewPageAsync()
+    private Task<(IPage Page, List<string> Requests)> NewPageAsync() => NewPageAsync(_browser);
+
+    internal static async Task<(IPage Page, List<string> Requests)> NewPageAsync(IBrowser browser)
     {
-        var context = await _browser.NewContextAsync();
+        var context = await browser.NewContextAsync();
         context.SetDefaultTimeout((float)s_bound.TotalMilliseconds);
         Assertions.SetDefaultExpectTimeout((float)s_bound.TotalMilliseconds);
         var page = await context.NewPageAsync();

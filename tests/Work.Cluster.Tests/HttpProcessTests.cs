@@ -17,8 +17,8 @@ public sealed class HttpProcessTests
         var folder = Directory.CreateTempSubdirectory("work-http-").FullName;
         var ports = SiloProcess.FreePorts(2);
         await using var silo = SiloProcess.Start(Path.Combine(folder, "data", "work.db"), ports[0], ports[1]);
+        await silo.ReadyAsync();
         using var http = silo.Http();
-        await ReadyAsync(silo);
 
         var name = ClusterFixture.NewJobName("http-sqlite");
         await SendAsync(http, HttpMethod.Put, $"api/jobs/{name}", """{ "job": { "handler": "echo" }, "maxWorkers": 2 }""");
@@ -58,7 +58,7 @@ public sealed class HttpProcessTests
         await cluster.WaitForActiveAsync(3);
         foreach (var silo in cluster.Silos)
         {
-            await ReadyAsync(silo);
+            await silo.ReadyAsync();
         }
 
         using var first = cluster.Silos[0].Http();
@@ -89,25 +89,6 @@ public sealed class HttpProcessTests
         Assert.All(history.EnumerateArray(), e => Assert.Equal("success", e.GetProperty("status").GetString()));
         var job = await SendAsync(first, HttpMethod.Get, $"api/jobs/{name}");
         Assert.Equal(6, job.GetProperty("succeeded").GetInt64());
-    }
-
-    private static async Task ReadyAsync(SiloProcess silo)
-    {
-        using var anonymous = silo.Http(apiKey: null);
-        await Eventually.WaitUntilAsync(
-            async () =>
-            {
-                Assert.False(silo.HasExited, silo.Output);
-                try
-                {
-                    return (await anonymous.GetAsync(new Uri("health/ready", UriKind.Relative))).IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            },
-            $"the silo at {silo.HttpBase} is ready");
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

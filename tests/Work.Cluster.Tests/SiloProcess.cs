@@ -13,19 +13,25 @@ namespace Work.Cluster.Tests;
 /// <summary>The Work.Silo executable as a real process on loopback, killable with SIGKILL.</summary>
 internal sealed class SiloProcess : IAsyncDisposable
 {
+    private static readonly HashSet<int> s_given = [];
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private SiloProcess(Process process, int siloPort, int gatewayPort, int httpPort)
+    private volatile Uri? _httpBase;
+
+    private SiloProcess(Process process, int siloPort, int gatewayPort)
     {
         _process = process;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
-        HttpBase = new Uri($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}/");
     }
 
-    /// <summary>Where the silo serves HTTP (API, dashboard, health, metrics).</summary>
-    public Uri HttpBase { get; }
+    /// <summary>
+    /// Where the silo serves HTTP (API, dashboard, health, metrics): a port Kestrel chose itself (port 0), read from the
+    /// silo's "Now listening on" line, so no other process can take it between choosing and binding. Known once
+    /// <see cref="ReadyAsync"/> returned.
+    /// </summary>
+    public Uri HttpBase => _httpBase ?? throw new InvalidOperationException("The silo has not said where it listens yet: await ReadyAsync first.");
 
     /// <summary>An operator's API key every silo started here accepts (see <see cref="ApiKeySettings"/>).</summary>
     public const string OperatorKey = "silo-process-operator-key";
@@ -60,9 +66,9 @@ internal sealed class SiloProcess : IAsyncDisposable
         // The sample handlers the tests use run in the Development environment only.
         info.Environment["DOTNET_ENVIRONMENT"] = "Development";
 
-        // Several silos run side by side: each serves HTTP on a port of its own, with the test keys.
-        var httpPort = FreePorts(1)[0];
-        info.Environment["Work__Http__Urls"] = $"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}";
+        // Several silos run side by side: each serves HTTP on a port Kestrel picks, which it logs, with the test keys.
+        info.Environment["Work__Http__Urls"] = "http://127.0.0.1:0";
+        info.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (key, value) in ApiKeySettings)
         {
             info.Environment[key] = value;
@@ -73,7 +79,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo process.");
-        var silo = new SiloProcess(process, siloPort, gatewayPort, httpPort);
+        var silo = new SiloProcess(process, siloPort, gatewayPort);
         process.OutputDataReceived += (_, e) => silo.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => silo.Keep(e.Data);
         process.BeginOutputReadLine();
@@ -104,6 +110,34 @@ internal sealed class SiloProcess : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Waits until the silo answers <c>/health/ready</c> with 200 (it fails at once if the process exits).</summary>
+    public async Task ReadyAsync()
+    {
+        await Eventually.WaitUntilAsync(
+            () =>
+            {
+                Assert.False(HasExited, Output);
+                return Task.FromResult(_httpBase is not null);
+            },
+            "the silo said where it serves HTTP");
+        using var anonymous = Http(apiKey: null);
+        await Eventually.WaitUntilAsync(
+            async () =>
+            {
+                Assert.False(HasExited, Output);
+                try
+                {
+                    using var ready = await anonymous.GetAsync(new Uri("health/ready", UriKind.Relative));
+                    return ready.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            $"the silo at {HttpBase} is ready");
+    }
+
     public bool HasExited => _process.HasExited;
 
     /// <summary>The last lines the silo wrote, for failure messages.</summary>
@@ -122,6 +156,12 @@ internal sealed class SiloProcess : IAsyncDisposable
             return;
         }
 
+        const string Listening = "Now listening on: ";
+        if (line.IndexOf(Listening, StringComparison.Ordinal) is var at and >= 0)
+        {
+            _httpBase = new Uri(line[(at + Listening.Length)..].Trim().TrimEnd('/') + "/");
+        }
+
         if (LoggedExecution.TryParse(line) is { } execution)
         {
             Executions.Enqueue(execution);
@@ -134,19 +174,28 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Distinct free loopback ports: all are held open together, so none is handed out twice.</summary>
+    /// <summary>
+    /// Distinct free loopback ports, none handed out before in this test run: a port given to one silo and not yet
+    /// bound by it is not given to another (a silo's HTTP port once took a port another silo was about to bind).
+    /// </summary>
     public static int[] FreePorts(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        try
+        var ports = new List<int>(count);
+        while (ports.Count < count)
         {
-            listeners.ForEach(l => l.Start());
-            return listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (s_given)
+            {
+                if (s_given.Add(port))
+                {
+                    ports.Add(port);
+                }
+            }
         }
-        finally
-        {
-            listeners.ForEach(l => l.Dispose());
-        }
+
+        return [.. ports];
     }
 
     /// <summary>Waits for the process to end by itself; its exit code.</summary>
