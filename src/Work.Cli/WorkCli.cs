@@ -6,7 +6,7 @@ using Work.Cluster;
 namespace Work.Cli;
 
 /// <summary>
-/// The <c>work</c> command line: define, start, stop, perform, at, in, every, cancel, status, list and history against a
+/// The <c>work</c> command line: define, start, stop, perform, at, in, every, cron, cancel, status, list and history against a
 /// running cluster. Tables by default, JSON with <c>--json</c>. Exit codes: 0 done, 1 the cluster refused the request
 /// (the message says why), 2 bad command line, 3 the cluster could not be reached within <c>--timeout</c> (or could
 /// not reach its database).
@@ -208,6 +208,18 @@ internal sealed class WorkCli
             await WriteAsync(parse, output, new { every = parse.GetValue(interval) }, $"{parse.GetValue(name)} every {parse.GetValue(interval)}");
         }));
 
+        var expression = new Argument<string>("expression") { Description = "A cron expression: 5 fields, or 6 with seconds first, e.g. '0 0 9 * * MON-FRI'." };
+        var timeZoneOption = new Option<string?>("--time-zone") { Description = "The expression's time zone, an IANA id like Europe/Berlin (UTC by default)." };
+        var cron = new Command("cron", "Perform a job at the times a cron expression names while it is started.") { name, expression, timeZoneOption, syncOption };
+        cron.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
+        {
+            var (job, text, zone) = (parse.GetValue(name)!, parse.GetValue(expression)!, parse.GetValue(timeZoneOption));
+            await client.PerformCronAsync(job, text, zone, parse.GetValue(syncOption));
+            var times = (await client.GetInfoAsync(job)).NextDueTimes;
+            DateTimeOffset? next = times.Count > 0 ? times[0] : null;
+            await WriteAsync(parse, output, new { cron = text, timeZone = zone ?? "UTC", next }, $"{job} at '{text}' ({zone ?? "UTC"}); next {next:O}");
+        }));
+
         var executionId = new Argument<string?>("execution-id") { Description = "The execution to cancel; all when left out.", Arity = ArgumentArity.ZeroOrOne };
         var cancel = new Command("cancel", "Cancel one execution, or all pending and running ones.") { name, executionId };
         cancel.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
@@ -234,7 +246,7 @@ internal sealed class WorkCli
                 new[] { "handler", definition?.Job.Handler ?? "-" },
                 new[] { "started", info.Started ? "yes" : "no" },
                 new[] { "workers", $"{info.RunningWorkers} running of {info.AllowedWorkers} allowed (max {definition?.MaxWorkers.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"})" },
-                new[] { "every", definition?.Every is { } e ? $"{e.Interval}{(e.Sync ? " sync" : "")}" : "-" },
+                new[] { "every", definition?.Every is { } e ? $"{(e.Cron is null ? e.Interval.ToString() : $"cron '{e.Cron}' {e.TimeZone ?? "UTC"}")}{(e.Sync ? " sync" : "")}" : "-" },
                 new[] { "pending", info.Pending.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 new[] { "next due", info.NextDueTimes.Count == 0 ? "-" : string.Join(", ", info.NextDueTimes.Take(3).Select(t => t.ToString("O", System.Globalization.CultureInfo.InvariantCulture))) },
                 new[] { "finished", info.Finished.ToString(System.Globalization.CultureInfo.InvariantCulture) },
@@ -273,7 +285,7 @@ internal sealed class WorkCli
         history.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
             await WriteExecutionsAsync(parse, output, await client.GetHistoryAsync(parse.GetValue(name)!, parse.GetValue(count)))));
 
-        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cancel, status, list, history })
+        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cron, cancel, status, list, history })
         {
             root.Subcommands.Add(command);
         }

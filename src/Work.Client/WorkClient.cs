@@ -97,6 +97,10 @@ public sealed class WorkClient
     public Task PerformEveryAsync(string name, TimeSpan interval, bool sync = false, CancellationToken cancellationToken = default) =>
         RepeatableAsync(() => Job(name).PerformEveryAsync(interval, sync), cancellationToken);
 
+    /// <summary>Sets the job's recurring schedule to a cron expression in a time zone (UTC when null).</summary>
+    public Task PerformCronAsync(string name, string cron, string? timeZone = null, bool sync = false, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => Job(name).PerformCronAsync(cron, timeZone, sync), cancellationToken);
+
     /// <summary>Cancels one execution, or all with null; returns how many.</summary>
     public Task<int> CancelAsync(string name, string? executionId = null, CancellationToken cancellationToken = default) =>
         RepeatableAsync(() => Job(name).CancelAsync(executionId), cancellationToken);

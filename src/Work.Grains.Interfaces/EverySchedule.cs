@@ -2,7 +2,9 @@ namespace Work;
 
 /// <summary>
 /// A recurring schedule: every <see cref="Interval"/> on the fixed grid <c>start + k × interval</c>, or
-/// <c>FirstRun + k × interval</c> when <see cref="FirstRun"/> is given.
+/// <c>FirstRun + k × interval</c> when <see cref="FirstRun"/> is given; or, with <see cref="Cron"/>, at the times a
+/// cron expression names in <see cref="TimeZone"/> (see <see cref="CronSchedule"/> for the rules across daylight-saving
+/// changes).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("work.every")]
 public sealed record EverySchedule
@@ -26,4 +28,18 @@ public sealed record EverySchedule
     /// </summary>
     [Id(3)]
     public DateTimeOffset? FirstRun { get; init; }
+
+    /// <summary>
+    /// A cron expression (Cronos): five fields (minute hour day month weekday) or six with seconds first, e.g.
+    /// <c>0 0 9 * * MON-FRI</c>; instead of <see cref="Interval"/>, which is then zero.
+    /// </summary>
+    [Id(4)]
+    public string? Cron { get; init; }
+
+    /// <summary>The time zone the <see cref="Cron"/> expression's times are in (an IANA id like <c>Europe/Berlin</c>); UTC when null.</summary>
+    [Id(5)]
+    public string? TimeZone { get; init; }
+
+    /// <summary>A schedule that runs at the times <paramref name="cron"/> names in <paramref name="timeZone"/> (UTC when null).</summary>
+    public static EverySchedule CronAt(string cron, string? timeZone = null, bool sync = false) => new() { Cron = cron, TimeZone = timeZone, Sync = sync };
 }

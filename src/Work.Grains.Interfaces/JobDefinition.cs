@@ -85,9 +85,26 @@ public sealed record JobDefinition
             failures.Add($"StartInterval must be between zero and {JobLimits.Horizon.TotalDays:0} days; it is {StartInterval}.");
         }
 
-        if (Every is { } every && JobLimits.IntervalProblem(every.Interval, TimeSpan.Zero, "Every.Interval") is { } intervalProblem)
+        if (Every is { Cron: not null } cron)
+        {
+            if (CronSchedule.TryParse(cron.Cron, cron.TimeZone, out var cronProblem) is null)
+            {
+                failures.Add(cronProblem!);
+            }
+
+            if (cron.Interval != TimeSpan.Zero || cron.FirstRun is not null || !cron.RunImmediately)
+            {
+                failures.Add("Every.Cron gives the times itself; it cannot be combined with Every.Interval, Every.FirstRun or Every.RunImmediately = false.");
+            }
+        }
+        else if (Every is { } every && JobLimits.IntervalProblem(every.Interval, TimeSpan.Zero, "Every.Interval") is { } intervalProblem)
         {
             failures.Add(intervalProblem);
+        }
+
+        if (Every is { Cron: null, TimeZone: not null })
+        {
+            failures.Add("Every.TimeZone is for Every.Cron; an interval does not depend on a time zone.");
         }
 
         if (Every is { FirstRun: not null, RunImmediately: false })

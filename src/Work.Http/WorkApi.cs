@@ -79,7 +79,7 @@ internal static class WorkApi
             .WithName("StopJob").WithSummary("Stops a job: nothing new starts; what is pending is cancelled and what runs is signalled.");
         operate.MapPost("/jobs/{name}/perform", PerformAsync)
             .WithName("Perform").WithSummary("Performs one execution now, at a time (at) or after a delay (in); with wait=true, answers with its result.");
-        operate.MapPost("/jobs/{name}/every", EveryAsync).WithName("PerformEvery").WithSummary("Sets the job's recurring schedule (interval, sync).");
+        operate.MapPost("/jobs/{name}/every", EveryAsync).WithName("PerformEvery").WithSummary("Sets the job's recurring schedule: an interval, or a cron expression in a time zone (interval or cron, timeZone, sync).");
         operate.MapPost("/jobs/{name}/cancel", (WorkClient work, string name, CancellationToken ct) =>
                 ApiProblems.RunAsync(async () => Ok(new CancelResult(await work.CancelAsync(name, null, ct)))))
             .WithName("CancelAll").WithSummary("Cancels every pending and running execution of the job.");
@@ -155,9 +155,20 @@ internal static class WorkApi
     private static Task<IResult> EveryAsync(WorkClient work, string name, HttpRequest request, CancellationToken ct) => ApiProblems.RunAsync(async () =>
     {
         var body = await ApiProblems.ReadAsync<EveryBody>(request, ct);
+        if (body.Cron is { } cron)
+        {
+            if (body.Interval is not null)
+            {
+                throw new ApiProblems.BadField("cron", "Give an interval or a cron expression, not both.");
+            }
+
+            await work.PerformCronAsync(name, cron, body.TimeZone, body.Sync, ct);
+            return Ok(await work.GetInfoAsync(name, ct));
+        }
+
         if (body.Interval is not { } interval)
         {
-            throw new ApiProblems.BadField("interval", "Give the schedule's interval, like \"00:01:00\".");
+            throw new ApiProblems.BadField("interval", "Give the schedule's interval, like \"00:01:00\", or a cron expression (cron, timeZone).");
         }
 
         await work.PerformEveryAsync(name, interval, body.Sync, ct);
@@ -199,6 +210,10 @@ internal static class WorkApi
     internal sealed record EveryBody
     {
         public TimeSpan? Interval { get; init; }
+
+        public string? Cron { get; init; }
+
+        public string? TimeZone { get; init; }
 
         public bool Sync { get; init; }
     }

@@ -29,6 +29,12 @@ public sealed class JobConfig
     /// <summary>A recurring interval, if the job recurs.</summary>
     public TimeSpan? Every { get; set; }
 
+    /// <summary>A cron expression (5 fields, or 6 with seconds first), if the job recurs on one instead of an interval.</summary>
+    public string? Cron { get; set; }
+
+    /// <summary>The time zone of <see cref="Cron"/> (an IANA id); UTC when not given.</summary>
+    public string? TimeZone { get; set; }
+
     /// <summary>Whether recurring runs never overlap.</summary>
     public bool Sync { get; set; }
 
@@ -72,7 +78,10 @@ public sealed class JobConfig
         {
             MaxWorkers = MaxWorkers,
             StartInterval = StartInterval,
-            Every = Every is { } every ? new EverySchedule { Interval = every, Sync = Sync } : null,
+            Every = Every is { } every ? new EverySchedule { Interval = every, Sync = Sync, Cron = Cron, TimeZone = TimeZone }
+                : Cron is not null ? EverySchedule.CronAt(Cron, TimeZone, Sync)
+                : TimeZone is not null ? new EverySchedule { TimeZone = TimeZone, Interval = TimeSpan.Zero }
+                : null,
             Retry = MaxAttempts == 1 ? RetryPolicy.None : new RetryPolicy { MaxAttempts = MaxAttempts },
             Misfire = Misfire,
         };

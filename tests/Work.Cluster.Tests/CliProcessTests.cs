@@ -111,6 +111,24 @@ public sealed class CliProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CronSetsASchedulesTimesInATimeZone()
+    {
+        var name = ClusterFixture.NewJobName("cli-cron");
+        await RunAsync("--gateway", Gateway, "define", name, "--handler", "echo");
+        await RunAsync("--gateway", Gateway, "start", name);
+
+        var cron = await RunAsync("--gateway", Gateway, "cron", name, "0 0 9 * * MON-FRI", "--time-zone", "Europe/Berlin");
+        var status = await RunAsync("--gateway", Gateway, "status", name);
+        var bad = await RunAsync("--gateway", Gateway, "cron", name, "0 9 * *");
+
+        Assert.True(cron.Exit == 0, cron.Error);
+        Assert.StartsWith($"{name} at '0 0 9 * * MON-FRI' (Europe/Berlin); next 20", cron.Output.Trim(), StringComparison.Ordinal);
+        Assert.Contains("cron '0 0 9 * * MON-FRI' Europe/Berlin", status.Output, StringComparison.Ordinal);
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("must have 5 fields (minute hour day month weekday) or 6 (seconds first); '0 9 * *' has 4", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DeleteRemovesTheJobFromTheList()
     {
         var name = ClusterFixture.NewJobName("cli-delete");

@@ -126,6 +126,33 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task ACronScheduleIsSetOverHttpAndShowsItsNextTimes()
+    {
+        using var http = fixture.Client(HttpApiFixture.OperatorKey);
+        var name = ClusterFixture.NewJobName("http-cron");
+        await PutJsonAsync(http, $"/api/jobs/{name}", """{ "job": { "handler": "echo" } }""");
+
+        var set = await PostJsonAsync(http, $"/api/jobs/{name}/every", """{ "cron": "0 0 9 * * MON-FRI", "timeZone": "Europe/Berlin" }""");
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        var job = await Json(set);
+        Assert.Equal("0 0 9 * * MON-FRI", job.GetProperty("definition").GetProperty("every").GetProperty("cron").GetString());
+
+        var bad = await PostJsonAsync(http, $"/api/jobs/{name}/every", """{ "cron": "0 0 25 * * *" }""");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("is not a valid cron expression", (await Json(bad)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // A definition carries it too.
+        var defined = await PutJsonAsync(http, $"/api/jobs/{name}", """{ "job": { "handler": "echo" }, "every": { "cron": "30 8 * * *", "timeZone": "America/New_York" } }""");
+        Assert.Equal(HttpStatusCode.OK, defined.StatusCode);
+        await http.PostAsync(new Uri($"/api/jobs/{name}/start", UriKind.Relative), null);
+        var started = await Json(await http.GetAsync(new Uri($"/api/jobs/{name}", UriKind.Relative)));
+        var next = started.GetProperty("nextDueTimes").EnumerateArray().Select(t => t.GetDateTimeOffset()).ToList();
+        Assert.Equal(5, next.Count);
+        var newYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        Assert.All(next, t => Assert.Equal(new TimeSpan(8, 30, 0), TimeZoneInfo.ConvertTime(t, newYork).TimeOfDay));
+    }
+
+    [Fact]
     public async Task BadPerformsAndUnknownExecutionsGetProblems()
     {
         using var http = fixture.Client(HttpApiFixture.OperatorKey);

@@ -131,6 +131,8 @@ public sealed class PerformLaneTests
 
         public Task<ExecutionState> GetExecutionAsync(string executionId) => throw new NotSupportedException();
 
+        public Task PerformCronAsync(string cron, string? timeZone = null, bool sync = false) => throw new NotSupportedException();
+
         public Task<IReadOnlyList<ExecutionState>> GetPendingAsync(int skip, int count) => throw new NotSupportedException();
 
         public Task DeleteAsync() => throw new NotSupportedException();

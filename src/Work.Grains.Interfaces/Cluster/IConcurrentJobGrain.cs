@@ -55,6 +55,15 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     Task PerformEveryAsync(TimeSpan interval, bool sync = false);
 
     /// <summary>
+    /// Sets the job's recurring schedule to the times a cron expression names (5 fields, or 6 with seconds first) in a
+    /// time zone (an IANA id; UTC when null), replacing any interval. See <see cref="CronSchedule"/> for the rules
+    /// across daylight-saving changes; the misfire policy applies as for intervals.
+    /// </summary>
+    /// <exception cref="ArgumentException">The expression or time zone is not valid, or names no time from now on.</exception>
+    [Alias("PerformCron")]
+    Task PerformCronAsync(string cron, string? timeZone = null, bool sync = false);
+
+    /// <summary>
     /// Waits up to <paramref name="maxWait"/> (at most 20 s, below Orleans' response timeout) for an execution to
     /// finish and returns its record, or null if it is still pending or running. Call again to keep waiting.
     /// </summary>

@@ -223,6 +223,12 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         await PumpAsync(mustSave: true);
     }
 
+    public async Task PerformCronAsync(string cron, string? timeZone = null, bool sync = false)
+    {
+        (await UsableAsync()).SetEvery(EverySchedule.CronAt(cron, timeZone, sync));
+        await PumpAsync(mustSave: true);
+    }
+
     public async Task<JobExecution?> WaitAsync(string executionId, TimeSpan maxWait) =>
         (await UsableAsync()).Outcome(executionId) ?? await _waiters.WaitAsync(executionId, maxWait > s_maxWait ? s_maxWait : maxWait);
 

@@ -19,6 +19,12 @@ internal sealed partial class JobScheduler
             failures.Add($"Every.FirstRun: {firstRun}");
         }
 
+        if (definition.Every is { Cron: { } expression } cron && CronSchedule.TryParse(expression, cron.TimeZone, out _) is { } schedule
+            && schedule.Next(_time.GetUtcNow()) is null)
+        {
+            failures.Add($"Every.Cron '{expression}' names no time from now on.");
+        }
+
         return failures;
     }
 
@@ -31,7 +37,7 @@ internal sealed partial class JobScheduler
         }
 
         var failures = Problems(definition);
-        if (State.Recurring is { } recurring && JobLimits.IntervalProblem(recurring.Schedule.Interval, _options.MinInterval, "The recurring interval") is { } interval)
+        if (State.Recurring is { Schedule.Cron: null } recurring && JobLimits.IntervalProblem(recurring.Schedule.Interval, _options.MinInterval, "The recurring interval") is { } interval)
         {
             failures.Add(interval);
         }

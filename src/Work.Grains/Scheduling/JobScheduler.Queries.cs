@@ -24,9 +24,9 @@ internal sealed partial class JobScheduler
             return next;
         }
 
-        if (State.Recurring is { } recurring)
+        if (State.Recurring?.NextAt is { } tick)
         {
-            Consider(recurring.DueAt(recurring.Next));
+            Consider(tick);
         }
 
         if (PendingCount > 0)
@@ -60,9 +60,18 @@ internal sealed partial class JobScheduler
     public JobInfo Info(DateTimeOffset now)
     {
         var due = new List<DateTimeOffset>();
-        if (State.Recurring is { } recurring)
+        if (State.Recurring is { NextAt: { } tick } recurring)
         {
-            due.Add(recurring.DueAt(recurring.Next));
+            due.Add(tick);
+            if (recurring.Schedule.Cron is not null)
+            {
+                // A cron schedule's next few times, as they fall.
+                var cron = CronSchedule.Of(recurring.Schedule);
+                for (var (i, at) = (0, cron.Next(tick)); i < 4 && at is { } time; i++, at = cron.Next(time))
+                {
+                    due.Add(time);
+                }
+            }
         }
 
         due.AddRange(State.Pending.Take(10).Select(p => p.DueAt));

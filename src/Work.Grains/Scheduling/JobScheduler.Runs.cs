@@ -63,6 +63,9 @@ internal sealed partial class JobScheduler
     private static RecurringRun? NewRecurring(EverySchedule? every, DateTimeOffset now) => every switch
     {
         null => null,
+
+        // The first time the expression names after now.
+        { Cron: not null } => new RecurringRun { Schedule = every, Origin = now, NextDue = CronSchedule.Of(every).Next(now) },
         { FirstRun: { } first } when first >= now => new RecurringRun { Schedule = every, Origin = first, Next = 0 },
 
         // The first grid point at or after now.
@@ -77,14 +80,29 @@ internal sealed partial class JobScheduler
 
     private void TickRecurring(DateTimeOffset now)
     {
-        if (State.Recurring is not { } recurring || !State.Started || now < recurring.DueAt(recurring.Next))
+        if (State.Recurring is not { } recurring || !State.Started || recurring.NextAt is not { } next || now < next)
         {
             return;
         }
 
-        var latest = (now - recurring.Origin).Ticks / recurring.Schedule.Interval.Ticks;
-        var skipped = latest - recurring.Next;
-        var late = now - recurring.DueAt(latest);
+        // The latest tick due by now runs (or is skipped by the misfire policy); the ones before it are skipped.
+        DateTimeOffset latestDue;
+        long skipped;
+        RecurringRun after;
+        if (recurring.Schedule.Cron is null)
+        {
+            var latest = (now - recurring.Origin).Ticks / recurring.Schedule.Interval.Ticks;
+            (latestDue, skipped) = (recurring.DueAt(latest), latest - recurring.Next);
+            after = recurring with { Next = latest + 1 };
+        }
+        else
+        {
+            var cron = CronSchedule.Of(recurring.Schedule);
+            (latestDue, skipped) = LatestCronTime(cron, next, now);
+            after = recurring with { NextDue = cron.Next(latestDue) };
+        }
+
+        var late = now - latestDue;
         var run = Definition.Misfire == MisfirePolicy.FireOnce || late <= s_misfireThreshold;
         if (run && recurring.Schedule.Sync && (State.InFlight.Values.Any(f => f.Run.Recurring) || State.Pending.Exists(p => p.Recurring)))
         {
@@ -102,7 +120,7 @@ internal sealed partial class JobScheduler
             Insert(new PendingRun
             {
                 ExecutionId = ExecutionIds.New(now),
-                DueAt = recurring.DueAt(latest),
+                DueAt = latestDue,
                 Recurring = true,
                 TraceParent = job.TraceParent,
                 TraceState = job.TraceState,
@@ -114,7 +132,40 @@ internal sealed partial class JobScheduler
         }
 
         State.SkippedTicks += skipped;
-        State.Recurring = recurring with { Next = latest + 1 };
+        State.Recurring = after;
+    }
+
+    // The latest time of a cron schedule from its next due time up to now, and how many came before it. A schedule far
+    // behind (a silo down for long under a per-second expression) is not walked time by time: past the cap, the latest
+    // time is found in ever wider windows before now, and the count stops at the cap.
+    private static (DateTimeOffset Latest, long Before) LatestCronTime(CronSchedule cron, DateTimeOffset next, DateTimeOffset now)
+    {
+        const long Cap = 100_000;
+        var latest = next;
+        long count = 0;
+        foreach (var time in cron.Between(next, now))
+        {
+            latest = time;
+            if (++count >= Cap)
+            {
+                break;
+            }
+        }
+
+        if (count >= Cap && latest < now)
+        {
+            for (var back = TimeSpan.FromMinutes(1); ; back += back)
+            {
+                var from = back >= now - latest ? latest : now - back;
+                if (cron.Between(from, now).LastOrDefault() is var last && last != default)
+                {
+                    latest = last;
+                    break;
+                }
+            }
+        }
+
+        return (latest, Math.Max(0, count - 1));
     }
 
     private void ExpireLeases(DateTimeOffset now, List<JobExecution> finished)

@@ -146,8 +146,16 @@ internal sealed partial class JobScheduler
     public void SetEvery(EverySchedule every)
     {
         ArgumentNullException.ThrowIfNull(every);
-        _ = Definition;
-        if (JobLimits.IntervalProblem(every.Interval, _options.MinInterval) is { } problem)
+        var definition = Definition;
+        if (every.Cron is not null)
+        {
+            // The same rules as a definition's schedule.
+            if (Problems(definition with { Every = every }) is { Count: > 0 } problems)
+            {
+                throw new ArgumentException($"Job '{Name}' cannot perform on that schedule: {string.Join(" ", problems)}", nameof(every));
+            }
+        }
+        else if (JobLimits.IntervalProblem(every.Interval, _options.MinInterval) is { } problem)
         {
             throw new ArgumentOutOfRangeException(nameof(every), every.Interval, $"Job '{Name}' cannot perform every interval: {problem}");
         }

@@ -211,7 +211,10 @@ internal sealed record InFlightRun
     public bool Queued { get; init; }
 }
 
-/// <summary>A running recurring schedule: grid point k is due at <c>Origin + k × Interval</c>.</summary>
+/// <summary>
+/// A running recurring schedule: grid point k is due at <c>Origin + k × Interval</c>; a cron schedule keeps its next
+/// time instead.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("work.recurring")]
 internal sealed record RecurringRun
 {
@@ -227,6 +230,13 @@ internal sealed record RecurringRun
     [Id(2)]
     public long Next { get; init; }
 
+    /// <summary>The next time a cron schedule names (unused for an interval); null when it names none.</summary>
+    [Id(3)]
+    public DateTimeOffset? NextDue { get; init; }
+
     /// <summary>The due time of grid point <paramref name="k"/>.</summary>
     public DateTimeOffset DueAt(long k) => Origin + (Schedule.Interval * k);
+
+    /// <summary>When the next tick is due: grid point <see cref="Next"/>, or the cron schedule's <see cref="NextDue"/>.</summary>
+    public DateTimeOffset? NextAt => Schedule.Cron is null ? DueAt(Next) : NextDue;
 }
