@@ -253,6 +253,7 @@ internal sealed class WorkCli
                 new[] { "skipped ticks", info.SkippedTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 new[] { "lost", info.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 new[] { "silo", info.Silo ?? "-" },
+                new[] { "waiting", info.Waiting ?? "-" },
             };
             await Table.WriteAsync(output, null, rows);
         }));

@@ -58,4 +58,8 @@ public sealed record JobInfo
     /// <summary>Attempts of <see cref="Finished"/> that ended with status 200; the rest failed, were lost or cancelled.</summary>
     [Id(12)]
     public long Succeeded { get; init; }
+
+    /// <summary>Why the job's executions wait although they are due (no live silo serves its queue), or null.</summary>
+    [Id(13)]
+    public string? Waiting { get; init; }
 }

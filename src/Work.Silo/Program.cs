@@ -43,6 +43,7 @@ if (failures.Count > 0)
 builder.UseOrleans(orleans =>
 {
     orleans.Configure<ReminderOptions>(builder.Configuration.GetSection("Work:Reminders"));
+    orleans.Configure<WorkClusterOptions>(o => o.Queues = [.. silo.ServedQueues]);
     orleans.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Work:Membership"));
 
     // A fixed service id: grain state and reminders are keyed by it, so they are found again after a restart.

@@ -78,6 +78,17 @@ public sealed class SiloHostOptions
     /// </summary>
     public bool Kubernetes { get; set; }
 
+    /// <summary>
+    /// The queues this silo serves (<c>Job.Queue</c>): a job's executions go only to silos serving its queue.
+    /// <c>*</c> (the default) serves every queue. In configuration a list (<c>Work:Silo:Queues:0</c>, ...) or one
+    /// comma-separated value (<c>Work__Silo__Queues=default,gpu</c>).
+    /// </summary>
+    public List<string> Queues { get; set; } = [];
+
+    /// <summary>The queues as configured, split at commas; <c>*</c> when none are given.</summary>
+    public IReadOnlyList<string> ServedQueues =>
+        Queues.Count == 0 ? [Grains.WorkClusterOptions.AnyQueue] : Queues.SelectMany(q => q.Split(',', StringSplitOptions.TrimEntries)).ToList();
+
     /// <summary>Whether anything needs the PostgreSQL connection string.</summary>
     public bool UsesPostgres => Storage == SiloStorage.Postgres || Clustering == SiloClustering.AdoNet;
 
@@ -94,6 +105,12 @@ public sealed class SiloHostOptions
         if (!bad)
         {
             section.Bind(options);
+
+            // One comma-separated value, as an environment variable gives it, binds as no list item: take it as is.
+            if (section[nameof(Queues)] is { } single)
+            {
+                options.Queues = [single];
+            }
         }
 
         return options;
@@ -161,6 +178,11 @@ public sealed class SiloHostOptions
         if (string.IsNullOrWhiteSpace(ServiceId))
         {
             failures.Add($"{SectionName}:{nameof(ServiceId)} must not be empty.");
+        }
+
+        if (ServedQueues.FirstOrDefault(q => q.Length == 0 || JobLimits.NameProblem(q, "A queue name") is not null) is { } badQueue)
+        {
+            failures.Add($"{SectionName}:{nameof(Queues)} must list queue names (or * for every queue), separated by commas; '{badQueue}' is not one.");
         }
 
         if (UsesPostgres)

@@ -58,8 +58,8 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>Starts one more silo (or one again, on the ports of a dead one).</summary>
-    public SiloProcess StartSilo(int siloPort, int gatewayPort)
+    /// <summary>Starts one more silo (or one again, on the ports of a dead one), with settings of its own if given.</summary>
+    public SiloProcess StartSilo(int siloPort, int gatewayPort, IReadOnlyDictionary<string, string>? own = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -75,7 +75,7 @@ internal sealed class PostgresSiloCluster : IAsyncDisposable
             ["Logging__LogLevel__Work.Executions"] = "Debug",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
-        foreach (var (key, value) in _settings)
+        foreach (var (key, value) in _settings.Concat(own ?? new Dictionary<string, string>()))
         {
             settings[key] = value;
         }

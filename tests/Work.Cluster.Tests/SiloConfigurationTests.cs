@@ -15,6 +15,7 @@ public sealed class SiloConfigurationTests
         { "Work__Jobs__tick__Every", "00:00:00.0000001", "Work:Jobs:tick: Every.Interval must be at least" },
         { "Work__Cluster__MinInterval", "00:00:00", "Work:Cluster:MinInterval must be positive" },
         { "Work__Tls__Enabled", "true", "Work:Tls:CertificatePath must name this side's certificate" },
+        { "Work__Silo__Queues", "default,,gpu", "Work:Silo:Queues must list queue names (or * for every queue), separated by commas; '' is not one." },
         { "Work__Jobs__nightly__Cron", "0 0 25 * * *", "Work:Jobs:nightly: Every.Cron '0 0 25 * * *' is not a valid cron expression" },
         { "Work__Http__ApiKeys__0__Role", "admin", "Work:Http:ApiKeys:0:Role must be 'reader' or 'operator'; it is 'admin'." },
         { "Work__Http__Urls", "ftp://127.0.0.1:21", "Work:Http:Urls must be http:// or https:// addresses separated by semicolons; 'ftp://127.0.0.1:21' is not one." },

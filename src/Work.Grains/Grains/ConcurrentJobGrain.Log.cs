@@ -48,4 +48,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Warning, Message = "Job {Job} could not ask {Executor} about {Count} executions whose leases ran out; they count as lost")]
     private static partial void LogAskFailed(ILogger logger, Exception error, string job, int count, string executor);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "Job {Job} could not learn which queues {Silo} serves; it asks again at its next dispatch")]
+    private static partial void LogQueuesUnknown(ILogger logger, Exception error, string job, string silo);
 }

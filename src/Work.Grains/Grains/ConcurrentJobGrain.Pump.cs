@@ -75,19 +75,23 @@ internal sealed partial class ConcurrentJobGrain
         var now = _time.GetUtcNow();
         finished ??= [];
         AskBeforeLosing(scheduler, now);
-        var due = scheduler.TakeDue(now, finished);
+
+        // Runs go only to live silos that serve the job's queue; with none, they wait.
+        var serving = ServingSilos(scheduler);
+        _unserved = serving.Count == 0;
+        var due = scheduler.TakeDue(now, finished, dispatch: !_unserved);
         var batches = new Dictionary<string, List<InFlightRun>>(StringComparer.Ordinal);
         if (due.Count > 0)
         {
             _ranHere = true;
-            foreach (var (executor, runs) in _roster.Assign(due, scheduler.InFlightByExecutor()))
+            foreach (var (executor, runs) in _roster.Assign(due, scheduler.InFlightByExecutor(), serving))
             {
                 batches[executor] = runs.ConvertAll(run => scheduler.Dispatched(run, executor, now, _options.LeaseDuration));
             }
         }
 
         // What is due beyond the free slots waits on executors holding slots, to start there as their runs end.
-        foreach (var (run, executor) in scheduler.TakeAhead(now))
+        foreach (var (run, executor) in _unserved ? [] : scheduler.TakeAhead(now, serving))
         {
             if (!batches.TryGetValue(executor, out var runs))
             {
@@ -266,7 +270,50 @@ internal sealed partial class ConcurrentJobGrain
         DeactivateOnIdle();
     }
 
-    private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), keepAlive: scheduler.NeedsReminder);
+    private void Rearm(JobScheduler scheduler)
+    {
+        var now = _time.GetUtcNow();
+        var next = scheduler.NextWakeUp(now);
+        if (_unserved && next is { } at && at < now + s_unservedRetry)
+        {
+            // Runs wait for a silo that serves the queue: look again in a while, not at once.
+            next = now + s_unservedRetry;
+        }
+
+        _alarm.Arm(next, keepAlive: scheduler.NeedsReminder);
+    }
+
+    // The live silos that serve the job's queue; silos not heard from yet are asked, and the job pumps when they answer.
+    private List<string> ServingSilos(JobScheduler scheduler)
+    {
+        var queue = scheduler.IsDefined ? scheduler.Definition.Job.Queue : Job.DefaultQueue;
+        var (serving, toAsk) = _queues.Serving(_roster.ActiveSilos(), queue);
+        foreach (var silo in toAsk)
+        {
+            _ = LearnQueuesAsync(silo);
+        }
+
+        return serving;
+    }
+
+    private async Task LearnQueuesAsync(string silo)
+    {
+        IReadOnlyList<string>? queues = null;
+        try
+        {
+            queues = await _roster.Executor(silo).QueuesAsync();
+        }
+        catch (Exception ex)
+        {
+            LogQueuesUnknown(_logger, ex, Name, silo);
+        }
+
+        _queues.Learned(silo, queues);
+        if (queues is not null)
+        {
+            await PumpInBackgroundAsync();
+        }
+    }
 
     private async Task HandOverAsync(string executor, List<InFlightRun> runs)
     {

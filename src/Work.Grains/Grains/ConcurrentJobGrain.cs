@@ -39,6 +39,11 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     // Attempts whose leases ran out and whose executors are being asked whether they still hold them.
     private readonly HashSet<(string ExecutionId, int Attempt)> _asking = [];
 
+    // The queues each live silo serves, and whether the last pump found none serving the job's queue.
+    private static readonly TimeSpan s_unservedRetry = TimeSpan.FromSeconds(1);
+    private readonly SiloQueues _queues;
+    private bool _unserved;
+
     // Confirmations to executors under way, and whether this activation is going to sleep.
     private int _confirming;
     private bool _sleeping;
@@ -86,6 +91,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
             },
             ex => LogReminderFailed(_logger, ex, Name));
         _acceptPump = new SharedTurn(() => PumpAsync(mustSave: true));
+        _queues = new SiloQueues(engine.SiloName, [.. _options.Queues]);
     }
 
     private string Name => this.GetPrimaryKeyString();
@@ -241,7 +247,14 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         return cancelled.Count + running.Count;
     }
 
-    public async Task<JobInfo> GetInfoAsync() => (await UsableAsync()).Info(_time.GetUtcNow()) with { Silo = _engine.SiloName };
+    public async Task<JobInfo> GetInfoAsync()
+    {
+        var scheduler = await UsableAsync();
+        var info = scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName };
+        return scheduler.IsDefined && ServingSilos(scheduler).Count == 0
+            ? info with { Waiting = $"No live silo serves queue '{scheduler.Definition.Job.Queue}'; its executions wait until one does." }
+            : info;
+    }
 
     public async Task<IReadOnlyList<JobExecution>> GetHistoryAsync(int count = 20) => (await UsableAsync()).Newest(count);
 

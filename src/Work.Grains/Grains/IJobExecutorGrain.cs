@@ -20,6 +20,10 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     [Alias("Recall")]
     Task RecallAsync(string jobName);
 
+    /// <summary>The queues this silo serves (<see cref="WorkClusterOptions.Queues"/>; <c>*</c> for every queue).</summary>
+    [Alias("Queues")]
+    Task<IReadOnlyList<string>> QueuesAsync();
+
     /// <summary>
     /// Which of <paramref name="attempts"/> of the job <paramref name="jobName"/> are here: running, waiting to start,
     /// or finished and not yet confirmed by the job. A job asks before it counts an attempt whose lease ran out as lost,

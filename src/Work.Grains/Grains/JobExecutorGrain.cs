@@ -126,6 +126,8 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<string>> QueuesAsync() => Task.FromResult<IReadOnlyList<string>>([.. _options.Queues]);
+
     public Task<IReadOnlyList<ExecutionAttempt>> HeldAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts)
     {
         ArgumentNullException.ThrowIfNull(attempts);

@@ -71,6 +71,15 @@ public sealed class WorkClusterOptions
     /// </summary>
     public TimeSpan EarlyHandOver { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// The queues this silo serves: a job's executions go only to live silos serving its <c>Job.Queue</c>. <c>*</c>
+    /// (the default) serves every queue. The silo host sets it from <c>Work:Silo:Queues</c>.
+    /// </summary>
+    public IList<string> Queues { get; set; } = [AnyQueue];
+
+    /// <summary>The queue name that stands for every queue in <see cref="Queues"/>.</summary>
+    public const string AnyQueue = "*";
+
     /// <summary>Every problem with the options, empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -128,6 +137,15 @@ public sealed class WorkClusterOptions
         if (RunAhead < 0 || RunAhead > MaxRunAhead)
         {
             failures.Add($"{SectionName}:{nameof(RunAhead)} must be between 0 and {MaxRunAhead}; it is {RunAhead}.");
+        }
+
+        if (Queues is null || Queues.Count == 0)
+        {
+            failures.Add($"{SectionName}:{nameof(Queues)} must name at least one queue, or * for every queue.");
+        }
+        else if (Queues.FirstOrDefault(q => string.IsNullOrWhiteSpace(q) || q.Trim() != q) is { } bad)
+        {
+            failures.Add($"{SectionName}:{nameof(Queues)} must hold queue names without surrounding spaces; '{bad}' is not one.");
         }
 
         if (ReminderPeriod > TimeSpan.FromDays(1))

@@ -34,12 +34,12 @@ internal sealed class ExecutorRoster<TExecutor>(Func<ClusterMembershipSnapshot> 
     }
 
     /// <summary>
-    /// Picks an executor for each run, counting each pick into <paramref name="load"/> (runs in flight per silo), and
-    /// returns the runs by executor.
+    /// Picks an executor for each run among <paramref name="among"/> (all live silos by default), counting each pick
+    /// into <paramref name="load"/> (runs in flight per silo), and returns the runs by executor.
     /// </summary>
-    public Dictionary<string, List<T>> Assign<T>(IEnumerable<T> runs, Dictionary<string, int> load)
+    public Dictionary<string, List<T>> Assign<T>(IEnumerable<T> runs, Dictionary<string, int> load, IReadOnlyList<string>? among = null)
     {
-        var silos = ActiveSilos();
+        var silos = among ?? ActiveSilos();
         var batches = new Dictionary<string, List<T>>(StringComparer.Ordinal);
         foreach (var run in runs)
         {

@@ -13,12 +13,13 @@ internal sealed partial class JobScheduler
     private readonly HashSet<string> _idleExecutors = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Takes due runs to send ahead, after <see cref="TakeDue(DateTimeOffset, List{JobExecution})"/> has taken those
+    /// Takes due runs to send ahead, after <see cref="TakeDue(DateTimeOffset, List{JobExecution}, bool)"/> has taken those
     /// that may start: each goes to an executor holding at least one slot, with fewer than
     /// <see cref="Grains.WorkClusterOptions.RunAhead"/> runs queued there, the one with the fewest queued per slot
-    /// first. The caller sends them as queued and records each with <see cref="Dispatched"/> (queued: true).
+    /// first, among <paramref name="among"/> when given. The caller sends them as queued and records each with
+    /// <see cref="Dispatched"/> (queued: true).
     /// </summary>
-    public List<(PendingRun Run, string Executor)> TakeAhead(DateTimeOffset now)
+    public List<(PendingRun Run, string Executor)> TakeAhead(DateTimeOffset now, IReadOnlyCollection<string>? among = null)
     {
         var ahead = new List<(PendingRun, string)>();
         if (State.Definition is null || Problem is not null || _options.RunAhead == 0 || PendingCount == 0)
@@ -27,6 +28,12 @@ internal sealed partial class JobScheduler
         }
 
         var executors = AheadRoom();
+        if (among is not null)
+        {
+            // Only executors on silos that serve the job's queue.
+            executors.RemoveAll(e => !among.Contains(e.Executor));
+        }
+
         var room = executors.Sum(e => _options.RunAhead - e.Queued);
         if (room <= 0)
         {

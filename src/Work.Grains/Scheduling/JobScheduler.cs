@@ -289,9 +289,10 @@ internal sealed partial class JobScheduler
     /// <summary>
     /// What happens now: expired leases become lost attempts (added to <paramref name="finished"/>), a due recurring
     /// tick becomes a run or a skip, and due runs are taken while the cap allows. The caller dispatches the returned
-    /// runs and records each with <see cref="Dispatched"/>. A job with a <see cref="Problem"/> only expires leases.
+    /// runs and records each with <see cref="Dispatched"/>. A job with a <see cref="Problem"/> only expires leases; with
+    /// <paramref name="dispatch"/> false (no live silo serves its queue) nothing is taken, and its runs keep waiting.
     /// </summary>
-    public List<PendingRun> TakeDue(DateTimeOffset now, List<JobExecution> finished)
+    public List<PendingRun> TakeDue(DateTimeOffset now, List<JobExecution> finished, bool dispatch = true)
     {
         var due = new List<PendingRun>();
         if (State.Definition is null)
@@ -306,7 +307,11 @@ internal sealed partial class JobScheduler
         }
 
         TickRecurring(now);
-        TakeDue(now, AllowedWorkers(now) - SlotsInUse, due);
+        if (dispatch)
+        {
+            TakeDue(now, AllowedWorkers(now) - SlotsInUse, due);
+        }
+
         return due;
     }
 
