@@ -10,13 +10,27 @@ namespace Work.Cluster.Tests;
 /// queue no silo serves keeps its executions pending, says so, and runs them when such a silo joins.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed class QueueRoutingTests
+public sealed class QueueRoutingTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task ExecutionsRunOnlyWhereTheirQueueIsServedAndWaitForAServer()
     {
         var ports = SiloProcess.FreePorts(8);
         await using var cluster = PostgresSiloCluster.Start(PostgresServer.Shared.CreateDatabase("queues"), 0, ports: ports);
+        try
+        {
+            await RouteAsync(cluster, ports);
+        }
+        catch (Exception)
+        {
+            // What the silos said, to see why.
+            output.WriteLine(cluster.ToString());
+            throw;
+        }
+    }
+
+    private static async Task RouteAsync(PostgresSiloCluster cluster, int[] ports)
+    {
         var plain = cluster.StartSilo(ports[0], ports[1], Queues("default"));
         var gpu = cluster.StartSilo(ports[2], ports[3], Queues("gpu"));
         var both = cluster.StartSilo(ports[4], ports[5], Queues("default,gpu"));
@@ -84,11 +98,22 @@ public sealed class QueueRoutingTests
 
     private static async Task FinishedAsync(HttpClient http, string name, List<string> ids)
     {
-        foreach (var id in ids)
+        try
         {
-            await Eventually.WaitUntilAsync(
-                async () => (await SendAsync(http, HttpMethod.Get, $"api/jobs/{name}/executions/{id}")).GetProperty("phase").GetString() == "finished",
-                $"execution {id} of {name} finished");
+            foreach (var id in ids)
+            {
+                await Eventually.WaitUntilAsync(
+                    async () => (await SendAsync(http, HttpMethod.Get, $"api/jobs/{name}/executions/{id}")).GetProperty("phase").GetString() == "finished",
+                    $"execution {id} of {name} finished");
+            }
+        }
+        catch (TimeoutException ex)
+        {
+            // The job's own view, to see where its executions stand.
+            var job = await SendAsync(http, HttpMethod.Get, $"api/jobs/{name}");
+            var pending = await SendAsync(http, HttpMethod.Get, $"api/jobs/{name}/pending");
+            var silos = await SendAsync(http, HttpMethod.Get, "api/silos");
+            throw new TimeoutException($"{ex.Message} Job: {job} Pending: {pending} Silos: {silos}", ex);
         }
     }
 

@@ -298,18 +298,27 @@ internal sealed partial class ConcurrentJobGrain
 
     private async Task LearnQueuesAsync(string silo)
     {
-        IReadOnlyList<string>? queues = null;
+        ServedQueues? answer = null;
         try
         {
-            queues = await _roster.Executor(silo).QueuesAsync();
+            answer = await _roster.Executor(silo).QueuesAsync();
         }
         catch (Exception ex)
         {
             LogQueuesUnknown(_logger, ex, Name, silo);
         }
 
-        _queues.Learned(silo, queues);
-        if (queues is not null)
+        // An executor answering from another silo (placed there before this silo knew the asked one) tells that
+        // silo's queues, not the asked one's: the asked silo is asked again at the next pump.
+        var right = answer is not null && answer.Silo == silo;
+        if (answer is not null && !right)
+        {
+            _queues.Learned(answer.Silo, answer.Queues);
+        }
+
+        // Asked again at the next pump, not at once: a wrong answer may repeat until the misplaced executor is idle.
+        _queues.Learned(silo, right ? answer!.Queues : null);
+        if (right)
         {
             await PumpInBackgroundAsync();
         }

@@ -20,9 +20,13 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     [Alias("Recall")]
     Task RecallAsync(string jobName);
 
-    /// <summary>The queues this silo serves (<see cref="WorkClusterOptions.Queues"/>; <c>*</c> for every queue).</summary>
+    /// <summary>
+    /// The silo this executor runs on and the queues it serves (<see cref="WorkClusterOptions.Queues"/>; <c>*</c> for
+    /// every queue). An executor placed on another silo than its key names (that silo was not known to the caller's
+    /// silo yet) says so by its silo, and leaves once idle, so the next call finds the right one.
+    /// </summary>
     [Alias("Queues")]
-    Task<IReadOnlyList<string>> QueuesAsync();
+    Task<ServedQueues> QueuesAsync();
 
     /// <summary>
     /// Which of <paramref name="attempts"/> of the job <paramref name="jobName"/> are here: running, waiting to start,
@@ -39,3 +43,9 @@ internal interface IJobExecutorGrain : IGrainWithStringKey
     [Alias("CancelMany")]
     Task<int> CancelAsync(IReadOnlyList<string> executionIds);
 }
+
+/// <summary>The queues a silo serves, as its executor answers.</summary>
+[GenerateSerializer, Immutable, Alias("work.served-queues")]
+internal sealed record ServedQueues(
+    [property: Id(0)] string Silo,
+    [property: Id(1)] IReadOnlyList<string> Queues);

@@ -126,7 +126,16 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> QueuesAsync() => Task.FromResult<IReadOnlyList<string>>([.. _options.Queues]);
+    public Task<ServedQueues> QueuesAsync()
+    {
+        if (this.GetPrimaryKeyString() != _engine.SiloName && _running.IsEmpty && _unreported.IsEmpty)
+        {
+            // Placed here because the caller's silo did not know the silo of this key yet: make room for the right one.
+            DeactivateOnIdle();
+        }
+
+        return Task.FromResult(new ServedQueues(_engine.SiloName, [.. _options.Queues]));
+    }
 
     public Task<IReadOnlyList<ExecutionAttempt>> HeldAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts)
     {
