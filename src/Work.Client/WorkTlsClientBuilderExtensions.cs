@@ -15,18 +15,12 @@ public static class WorkTlsClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        var failures = options.Enabled ? options.Validate() : [$"{WorkTlsOptions.SectionName}:{nameof(WorkTlsOptions.Enabled)} is false."];
-        if (failures.Count > 0)
-        {
-            throw new ArgumentException(string.Join(" ", failures), nameof(options));
-        }
-
-        var authority = options.LoadAuthority();
-        return builder.UseTls(options.LoadCertificate(), tls =>
+        var (certificate, trusted) = options.Load();
+        return builder.UseTls(certificate, tls =>
         {
             tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
             tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
-            tls.RemoteCertificateValidation = (certificate, _, _) => WorkTlsOptions.Trusts(authority, certificate);
+            tls.RemoteCertificateValidation = (peer, _, _) => trusted(peer);
         });
     }
 }

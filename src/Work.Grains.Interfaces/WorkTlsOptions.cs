@@ -87,6 +87,23 @@ public sealed class WorkTlsOptions
         return failures;
     }
 
+    /// <summary>
+    /// This side's certificate and the check every peer's certificate must pass (it chains to the authority), for
+    /// Orleans' TLS options; the options are validated first.
+    /// </summary>
+    /// <exception cref="ArgumentException">TLS is off or the options are not valid; the message names each problem.</exception>
+    public (X509Certificate2 Certificate, Func<X509Certificate2, bool> Trusted) Load()
+    {
+        var failures = Enabled ? Validate() : [$"{SectionName}:{nameof(Enabled)} is false."];
+        if (failures.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", failures));
+        }
+
+        var authority = LoadAuthority();
+        return (LoadCertificate(), peer => Trusts(authority, peer));
+    }
+
     /// <summary>This side's certificate with its private key.</summary>
     public X509Certificate2 LoadCertificate()
     {
