@@ -67,6 +67,37 @@ public sealed class TlsProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoSilosOnPostgresTalkOverTlsAndServeATrustedClient()
+    {
+        // Silo-to-silo traffic over TLS too: the silos must probe each other to become active, and runs spread to both.
+        var settings = new Dictionary<string, string>
+        {
+            ["Work__Tls__Enabled"] = "true",
+            ["Work__Tls__CertificatePath"] = Path.Combine(Ours, "silo.crt"),
+            ["Work__Tls__KeyPath"] = Path.Combine(Ours, "silo.key"),
+            ["Work__Tls__CaPath"] = Path.Combine(Ours, "ca.crt"),
+        };
+        await using var cluster = PostgresSiloCluster.Start(PostgresServer.Shared.CreateDatabase("tls"), 2, settings);
+        await cluster.WaitForActiveAsync(2);
+        var gateway = $"127.0.0.1:{cluster.Silos[1].GatewayPort.ToString(CultureInfo.InvariantCulture)}";
+        string[] trusted = ["--gateway", gateway, "--cluster-id", cluster.ClusterId, "--tls-cert", Path.Combine(Ours, "app.crt"), "--tls-key", Path.Combine(Ours, "app.key"), "--tls-ca", Path.Combine(Ours, "ca.crt")];
+        var name = ClusterFixture.NewJobName("tls-cluster");
+
+        Assert.Equal(0, (await CliProcessTests.RunAsync([.. trusted, "--timeout", "00:00:50", "define", name, "--handler", "echo", "--max-workers", "4"])).Exit);
+        Assert.Equal(0, (await CliProcessTests.RunAsync([.. trusted, "start", name])).Exit);
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(0, (await CliProcessTests.RunAsync([.. trusted, "perform", name, "--async"])).Exit);
+        }
+
+        await Eventually.WaitUntilAsync(
+            () => Task.FromResult(cluster.Silos.All(s => s.Executions.Any(e => e.Job == name))),
+            "both silos ran executions of the job");
+        var plain = await CliProcessTests.RunAsync("--gateway", gateway, "--cluster-id", cluster.ClusterId, "--timeout", "00:00:03", "list");
+        Assert.Equal(3, plain.Exit);
+    }
+
+    [Fact]
     public async Task AClientWithoutACertificateIsRefused()
     {
         var result = await CliProcessTests.RunAsync("--gateway", Gateway, "--timeout", "00:00:03", "list");
