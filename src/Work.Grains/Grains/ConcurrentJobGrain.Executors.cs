@@ -88,17 +88,18 @@ internal sealed partial class ConcurrentJobGrain
         }
     }
 
-    // The live silos that serve the job's queue; silos not heard from yet are asked, and the job pumps when they answer.
-    private List<string> ServingSilos(JobScheduler scheduler)
+    // The live silos that serve the job's queue, and until when to hold the dispatch for silos not heard from yet;
+    // those are asked, and the job pumps when they answer.
+    private (List<string> Serving, DateTimeOffset? HoldUntil) ServingSilos(JobScheduler scheduler)
     {
         var queue = scheduler.IsDefined ? scheduler.Definition.Job.Queue : Job.DefaultQueue;
-        var (serving, toAsk) = _queues.Serving(_roster.ActiveSilos(), queue);
+        var (serving, toAsk, hold) = _queues.Serving(_roster.ActiveSilos(), queue, _time.GetUtcNow());
         foreach (var silo in toAsk)
         {
             _ = LearnQueuesAsync(silo);
         }
 
-        return serving;
+        return (serving, hold);
     }
 
     private async Task LearnQueuesAsync(string silo)

@@ -76,10 +76,13 @@ internal sealed partial class ConcurrentJobGrain
         finished ??= [];
         AskBeforeLosing(scheduler, now);
 
-        // Runs go only to live silos that serve the job's queue; with none, they wait.
-        var serving = ServingSilos(scheduler);
+        // Runs go only to live silos that serve the job's queue; with none, they wait. While a silo's answer is due
+        // (for at most a second) they wait for it too, so the first runs spread over every silo that serves the queue.
+        var (serving, hold) = ServingSilos(scheduler);
         _unserved = serving.Count == 0;
-        var due = scheduler.TakeDue(now, finished, dispatch: !_unserved);
+        _holdUntil = hold;
+        var dispatch = !_unserved && hold is null;
+        var due = scheduler.TakeDue(now, finished, dispatch);
         var batches = new Dictionary<string, List<InFlightRun>>(StringComparer.Ordinal);
         if (due.Count > 0)
         {
@@ -91,7 +94,7 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         // What is due beyond the free slots waits on executors holding slots, to start there as their runs end.
-        foreach (var (run, executor) in _unserved ? [] : scheduler.TakeAhead(now, serving))
+        foreach (var (run, executor) in dispatch ? scheduler.TakeAhead(now, serving) : [])
         {
             if (!batches.TryGetValue(executor, out var runs))
             {
@@ -192,10 +195,10 @@ internal sealed partial class ConcurrentJobGrain
     {
         var now = _time.GetUtcNow();
         var next = scheduler.NextWakeUp(now);
-        if (_unserved && next is { } at && at < now + s_unservedRetry)
+        if (next is { } at && (_holdUntil ?? (_unserved ? now + s_unservedRetry : null)) is { } later && at < later)
         {
-            // Runs wait for a silo that serves the queue: look again in a while, not at once.
-            next = now + s_unservedRetry;
+            // Runs wait for a silo's answer, or for a silo that serves the queue: look again then, not at once.
+            next = later;
         }
 
         _alarm.Arm(next, keepAlive: scheduler.NeedsReminder);

@@ -43,6 +43,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private static readonly TimeSpan s_unservedRetry = TimeSpan.FromSeconds(1);
     private readonly SiloQueues _queues;
     private bool _unserved;
+    private DateTimeOffset? _holdUntil;
 
     // Confirmations to executors under way, and whether this activation is going to sleep.
     private int _confirming;
@@ -251,7 +252,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     {
         var scheduler = await UsableAsync();
         var info = scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName };
-        return scheduler.IsDefined && ServingSilos(scheduler).Count == 0
+        return scheduler.IsDefined && ServingSilos(scheduler).Serving.Count == 0
             ? info with { Waiting = $"No live silo serves queue '{scheduler.Definition.Job.Queue}'; its executions wait until one does." }
             : info;
     }

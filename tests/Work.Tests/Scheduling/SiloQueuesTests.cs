@@ -10,23 +10,29 @@ public sealed class SiloQueuesTests
     {
         var queues = new SiloQueues("local", ["default"]);
         string[] live = ["local", "a", "b"];
+        var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
 
-        var (serving, toAsk) = queues.Serving(live, "gpu");
+        // Nobody known but this silo: the others are asked, and dispatch holds a second for their answers.
+        var (serving, toAsk, hold) = queues.Serving(live, "gpu", now);
         Assert.Empty(serving);
         Assert.Equal(["a", "b"], toAsk);
+        Assert.Equal(now + SiloQueues.HoldFor, hold);
 
-        // Asked already: not asked again while the answers are on their way.
-        Assert.Empty(queues.Serving(live, "gpu").ToAsk);
+        // Asked already: not asked again while the answers are on their way, and no hold past the second.
+        Assert.Empty(queues.Serving(live, "gpu", now.AddMilliseconds(500)).ToAsk);
+        Assert.Null(queues.Serving(live, "gpu", now + SiloQueues.HoldFor).HoldUntil);
 
         queues.Learned("a", ["gpu", "video"]);
         queues.Learned("b", null);
-        (serving, toAsk) = queues.Serving(live, "gpu");
+        (serving, toAsk, hold) = queues.Serving(live, "gpu", now.AddSeconds(2));
         Assert.Equal(["a"], serving);
         Assert.Equal(["b"], toAsk);
+        Assert.Equal(now.AddSeconds(2) + SiloQueues.HoldFor, hold);
 
         queues.Learned("b", ["*"]);
-        Assert.Equal(["local", "b"], queues.Serving(live, "default").Serving);
-        Assert.Equal(["a", "b"], queues.Serving(live, "gpu").Serving);
-        Assert.Equal(["b"], queues.Serving(["b", "gone"], "anything").Serving);
+        Assert.Equal(["local", "b"], queues.Serving(live, "default", now).Serving);
+        Assert.Equal(["a", "b"], queues.Serving(live, "gpu", now).Serving);
+        Assert.Null(queues.Serving(live, "gpu", now).HoldUntil);
+        Assert.Equal(["b"], queues.Serving(["b"], "anything", now).Serving);
     }
 }
