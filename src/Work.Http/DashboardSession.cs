@@ -46,7 +46,7 @@ internal static class DashboardSession
         session.MapPost("", async (HttpContext http, IAuthorizationService authorization) =>
             {
                 var name = http.User.Identity?.Name ?? "anonymous";
-                var role = (await authorization.AuthorizeAsync(http.User, WorkAuthorization.Operate)).Succeeded ? WorkRole.Operator : WorkRole.Reader;
+                var role = await WorkAuthorization.RoleOfAsync(authorization, http.User);
                 var identity = new ClaimsIdentity(
                     [new Claim(ClaimTypes.Name, name), new Claim(WorkAuthorization.RoleClaim, WorkAuthorization.RoleName(role))],
                     SchemeName,

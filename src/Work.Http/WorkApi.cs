@@ -44,7 +44,7 @@ internal static class WorkApi
             .WithName("GetExecution").WithSummary("Where one execution stands: pending, running, or finished with its record.");
 
         read.MapGet("/me", async (HttpContext http, IAuthorizationService authorization) =>
-                Ok(new Caller(http.User.Identity?.Name ?? "anonymous", (await authorization.AuthorizeAsync(http.User, WorkAuthorization.Operate)).Succeeded ? "operator" : "reader")))
+                Ok(new Caller(http.User.Identity?.Name ?? "anonymous", WorkAuthorization.RoleName(await WorkAuthorization.RoleOfAsync(authorization, http.User)))))
             .WithName("Me").WithSummary("Who the caller is and what they may do.");
         read.MapGet("/silos", (IGrainFactory grains, CancellationToken ct) => ApiProblems.RunAsync(async () => Ok(await SilosAsync(grains, ct))))
             .WithName("ListSilos").WithSummary("The cluster's silos and their status.");

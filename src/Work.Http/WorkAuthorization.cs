@@ -17,6 +17,10 @@ public static class WorkAuthorization
 
     internal static string RoleName(WorkRole role) => role == WorkRole.Operator ? "operator" : "reader";
 
+    /// <summary>What <paramref name="user"/> may do, by the same policies the endpoints use.</summary>
+    internal static async Task<WorkRole> RoleOfAsync(IAuthorizationService authorization, ClaimsPrincipal user) =>
+        (await authorization.AuthorizeAsync(user, Operate)).Succeeded ? WorkRole.Operator : WorkRole.Reader;
+
     internal static void AddPolicies(AuthorizationOptions authorization, WorkHttpOptions options)
     {
         authorization.AddPolicy(Read, policy => policy.RequireAssertion(context => Allows(context.User, options, WorkRole.Reader)));
