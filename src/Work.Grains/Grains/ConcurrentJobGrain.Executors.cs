@@ -117,13 +117,14 @@ internal sealed partial class ConcurrentJobGrain
         // An executor answering from another silo (placed there before this silo knew the asked one) tells that
         // silo's queues, not the asked one's: the asked silo is asked again at the next pump.
         var right = answer is not null && answer.Silo == silo;
+        var now = _time.GetUtcNow();
         if (answer is not null && !right)
         {
-            _queues.Learned(answer.Silo, answer.Queues);
+            _queues.Learned(answer.Silo, answer.Queues, now);
         }
 
-        // Asked again at the next pump, not at once: a wrong answer may repeat until the misplaced executor is idle.
-        _queues.Learned(silo, right ? answer!.Queues : null);
+        // Asked again a while later, not at once: a wrong answer may repeat until the misplaced executor is idle.
+        _queues.Learned(silo, right ? answer!.Queues : null, now);
         if (right)
         {
             await PumpInBackgroundAsync();

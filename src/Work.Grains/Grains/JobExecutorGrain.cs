@@ -128,12 +128,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     public Task<ServedQueues> QueuesAsync()
     {
-        if (this.GetPrimaryKeyString() != _engine.SiloName && _running.IsEmpty && _unreported.IsEmpty)
-        {
-            // Placed here because the caller's silo did not know the silo of this key yet: make room for the right one.
-            DeactivateOnIdle();
-        }
-
+        LeaveIfMisplaced();
         return Task.FromResult(new ServedQueues(_engine.SiloName, [.. _options.Queues]));
     }
 
@@ -340,9 +335,20 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         };
     }
 
+    // Placed here because the caller's silo did not know the silo of this key yet: once idle, it makes room for the
+    // right one (asked now and then by the renewal timer, so a trickle of work does not keep it here for good).
+    private void LeaveIfMisplaced()
+    {
+        if (this.GetPrimaryKeyString() != _engine.SiloName && _running.IsEmpty && _unreported.IsEmpty && _lanes.IsEmpty)
+        {
+            DeactivateOnIdle();
+        }
+    }
+
     private async Task RenewAsync()
     {
         ReportUnconfirmedAgain(_time.GetUtcNow());
+        LeaveIfMisplaced();
         var byJob = _running.Values.Select(r => r.Order).Concat(_unreported.Values.Select(u => u.Order)).GroupBy(o => o.JobName).ToList();
         await Task.WhenAll(byJob.Select(async group =>
         {

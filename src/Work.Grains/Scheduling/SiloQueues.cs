@@ -2,22 +2,26 @@ namespace Work.Scheduling;
 
 /// <summary>
 /// Which queues each live silo serves, as a job learns them: this silo's from its options, the others' by asking their
-/// executors once (a silo's queues are fixed for its life). A silo not yet heard from serves nothing until it answers;
-/// for up to <see cref="HoldFor"/> after asking, the job holds its dispatch for the answer, so its first runs spread
-/// over every silo that serves its queue instead of all going to those already known.
+/// executors (a silo's queues are fixed for its life). A silo not yet heard from serves nothing until it answers. For
+/// <see cref="HoldFor"/> after a silo is first asked the job holds its dispatch for the answer, so its first runs
+/// spread over every silo that serves its queue instead of all going to those already known; only once per silo, so a
+/// silo that cannot answer never holds the job's runs back for longer. A silo that could not answer is asked again
+/// no sooner than <see cref="HoldFor"/> later.
 /// </summary>
 internal sealed class SiloQueues(string localSilo, IReadOnlyCollection<string> localQueues)
 {
-    /// <summary>How long a job holds its dispatch for a silo's answer.</summary>
+    /// <summary>How long a job holds its dispatch for a silo's first answer, and how long it waits to ask again.</summary>
     public static readonly TimeSpan HoldFor = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<string, IReadOnlyCollection<string>> _known = new(StringComparer.Ordinal) { [localSilo] = localQueues };
-    private readonly Dictionary<string, DateTimeOffset> _asking = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _firstAsked = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _askAgainAt = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _asking = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The silos of <paramref name="live"/> that serve <paramref name="queue"/>; those whose queues are not known yet
-    /// and not being asked for (the caller asks them and calls <see cref="Learned"/>); and until when to hold the
-    /// dispatch for answers still due (null when none is).
+    /// and are to be asked now (the caller asks them and calls <see cref="Learned"/>); and until when to hold the
+    /// dispatch for first answers still due (null when none is).
     /// </summary>
     public (List<string> Serving, List<string> ToAsk, DateTimeOffset? HoldUntil) Serving(IReadOnlyList<string> live, string queue, DateTimeOffset now)
     {
@@ -36,28 +40,42 @@ internal sealed class SiloQueues(string localSilo, IReadOnlyCollection<string> l
                 continue;
             }
 
-            if (!_asking.TryGetValue(silo, out var asked))
+            if (!_firstAsked.TryGetValue(silo, out var first))
             {
-                _asking[silo] = asked = now;
+                _firstAsked[silo] = first = now;
+            }
+
+            if (!_asking.Contains(silo) && (!_askAgainAt.TryGetValue(silo, out var again) || again <= now))
+            {
+                _asking.Add(silo);
                 toAsk.Add(silo);
             }
 
-            if (asked + HoldFor > now && (hold is null || asked + HoldFor > hold))
+            var until = first + HoldFor;
+            if (until > now && (hold is null || until > hold))
             {
-                hold = asked + HoldFor;
+                hold = until;
             }
         }
 
         return (serving, toAsk, hold);
     }
 
-    /// <summary>What <paramref name="silo"/> answered, or null when it could not be asked (it is asked again later).</summary>
-    public void Learned(string silo, IReadOnlyCollection<string>? queues)
+    /// <summary>
+    /// What <paramref name="silo"/> answered at <paramref name="now"/>, or null when it could not be asked (it is
+    /// asked again once <see cref="HoldFor"/> has passed).
+    /// </summary>
+    public void Learned(string silo, IReadOnlyCollection<string>? queues, DateTimeOffset now)
     {
         _asking.Remove(silo);
-        if (queues is not null)
+        if (queues is null)
         {
-            _known[silo] = queues;
+            _askAgainAt[silo] = now + HoldFor;
+            return;
         }
+
+        _known[silo] = queues;
+        _firstAsked.Remove(silo);
+        _askAgainAt.Remove(silo);
     }
 }

@@ -2,7 +2,8 @@ using Work.Scheduling;
 
 namespace Work.Tests.Scheduling;
 
-/// <summary>Which silos serve a job's queue, as the job learns it: asked once per silo, unknown silos serving nothing.</summary>
+/// <summary>Which silos serve a job's queue, as the job learns it: asked once per silo, unknown silos serving nothing,
+/// a silo's first answer awaited for a second at most.</summary>
 public sealed class SiloQueuesTests
 {
     [Fact]
@@ -22,17 +23,41 @@ public sealed class SiloQueuesTests
         Assert.Empty(queues.Serving(live, "gpu", now.AddMilliseconds(500)).ToAsk);
         Assert.Null(queues.Serving(live, "gpu", now + SiloQueues.HoldFor).HoldUntil);
 
-        queues.Learned("a", ["gpu", "video"]);
-        queues.Learned("b", null);
+        queues.Learned("a", ["gpu", "video"], now.AddSeconds(2));
+        queues.Learned("b", null, now.AddSeconds(2));
         (serving, toAsk, hold) = queues.Serving(live, "gpu", now.AddSeconds(2));
         Assert.Equal(["a"], serving);
-        Assert.Equal(["b"], toAsk);
-        Assert.Equal(now.AddSeconds(2) + SiloQueues.HoldFor, hold);
 
-        queues.Learned("b", ["*"]);
+        // A silo that could not answer is asked again a while later, and never holds the dispatch again.
+        Assert.Empty(toAsk);
+        Assert.Null(hold);
+        (_, toAsk, hold) = queues.Serving(live, "gpu", now.AddSeconds(2) + SiloQueues.HoldFor);
+        Assert.Equal(["b"], toAsk);
+        Assert.Null(hold);
+
+        queues.Learned("b", ["*"], now.AddSeconds(4));
         Assert.Equal(["local", "b"], queues.Serving(live, "default", now).Serving);
         Assert.Equal(["a", "b"], queues.Serving(live, "gpu", now).Serving);
         Assert.Null(queues.Serving(live, "gpu", now).HoldUntil);
         Assert.Equal(["b"], queues.Serving(["b"], "anything", now).Serving);
+    }
+
+    [Fact]
+    public void ASiloThatNeverAnswersHoldsTheDispatchOnlyForItsFirstSecond()
+    {
+        var queues = new SiloQueues("local", ["gpu"]);
+        string[] live = ["local", "mute"];
+        var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(now + SiloQueues.HoldFor, queues.Serving(live, "gpu", now).HoldUntil);
+
+        // Each time it is asked it fails to answer; the runs go to the silos known after the first second, every time.
+        for (var second = 1; second <= 10; second++)
+        {
+            var at = now.AddSeconds(second);
+            queues.Learned("mute", null, at);
+            var (serving, _, hold) = queues.Serving(live, "gpu", at + SiloQueues.HoldFor);
+            Assert.Equal(["local"], serving);
+            Assert.Null(hold);
+        }
     }
 }
