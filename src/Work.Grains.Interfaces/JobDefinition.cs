@@ -44,6 +44,10 @@ public sealed record JobDefinition
     [Id(6)]
     public int HistoryLimit { get; init; } = 100;
 
+    /// <summary>The item source whose every item becomes one execution, or null for a job that only runs when performed.</summary>
+    [Id(7)]
+    public ReceiveBinding? Receive { get; init; }
+
     /// <summary>Why <paramref name="args"/> are too large for a job (named <paramref name="what"/>), or null when they fit.</summary>
     public static string? ArgsSizeProblem(JobArgs? args, string what = "The args") =>
         args?.SizeInBytes is { } size && size > MaxArgsBytes ? $"{what} are {size} bytes; the limit is {MaxArgsBytes} bytes (1 MiB)." : null;
@@ -123,6 +127,11 @@ public sealed record JobDefinition
         }
 
         failures.AddRange(Retry?.Validate() ?? ["Retry must not be null; use RetryPolicy.None."]);
+        if (Receive is { } receive)
+        {
+            failures.AddRange(receive.Validate());
+        }
+
         return failures;
     }
 }

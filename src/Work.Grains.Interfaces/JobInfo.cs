@@ -62,4 +62,8 @@ public sealed record JobInfo
     /// <summary>Why the job's executions wait although they are due (no live silo serves its queue), or null.</summary>
     [Id(13)]
     public string? Waiting { get; init; }
+
+    /// <summary>Items of its source the job holds (claimed, running or being acknowledged); 0 for a job bound to none.</summary>
+    [Id(14)]
+    public int HeldItems { get; init; }
 }

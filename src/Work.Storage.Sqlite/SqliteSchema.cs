@@ -6,7 +6,7 @@ namespace Work.Storage.Sqlite;
 /// <summary>Applies the project's SQLite scripts (deploy/sqlite, embedded in this assembly) to a database, idempotently.</summary>
 public static class SqliteSchema
 {
-    private static readonly string[] s_scripts = ["Sqlite-Main.sql", "Sqlite-Persistence.sql", "Sqlite-Reminders.sql"];
+    private static readonly string[] s_scripts = ["Sqlite-Main.sql", "Sqlite-Persistence.sql", "Sqlite-Reminders.sql", "Sqlite-Items.sql"];
 
     /// <summary>Creates the database file's folder if needed and applies every script.</summary>
     public static async Task ApplyAsync(string connectionString, CancellationToken cancellationToken = default)

@@ -48,6 +48,10 @@ public sealed record JobExecution
     [Id(10)]
     public string Queue { get; init; } = Job.DefaultQueue;
 
+    /// <summary>The id of the source item it handled (a job bound to a source), or null.</summary>
+    [Id(11)]
+    public long? ItemId { get; init; }
+
     /// <summary>How long the handler ran.</summary>
     public TimeSpan Duration => FinishedAt - StartedAt;
 

@@ -51,4 +51,16 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "Job {Job} could not learn which queues {Silo} serves; it asks again at its next dispatch")]
     private static partial void LogQueuesUnknown(ILogger logger, Exception error, string job, string silo);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Job {Job} could not claim items of source {Source}; it tries again after the poll interval")]
+    private static partial void LogClaimFailed(ILogger logger, Exception error, string job, string source);
+
+    [LoggerMessage(EventId = 2017, Level = LogLevel.Debug, Message = "Job {Job} claimed {Count} items of source {Source}")]
+    private static partial void LogItemsClaimed(ILogger logger, string job, int count, string source);
+
+    [LoggerMessage(EventId = 2018, Level = LogLevel.Warning, Message = "Job {Job} could not settle or purge items of source {Source}; it tries again at its next tick")]
+    private static partial void LogSettleFailed(ILogger logger, Exception error, string job, string source);
+
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Job {Job} could not keep its held items invisible; it tries again at its next tick")]
+    private static partial void LogExtendFailed(ILogger logger, Exception error, string job);
 }

@@ -105,7 +105,7 @@ internal sealed partial class ConcurrentJobGrain
             runs.Add(scheduler.Dispatched(run, executor, now, _options.LeaseDuration, queued: true));
         }
 
-        _waiters.Complete(finished);
+        Completed(finished);
 
         // Runs go out while the write is under way: a tick is not late by a storage round trip. If this silo dies
         // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
@@ -131,6 +131,7 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         _reminder.Set(scheduler.NeedsReminder);
+        ReadItems(scheduler);
         ConsiderSleep();
     }
 
@@ -171,7 +172,7 @@ internal sealed partial class ConcurrentJobGrain
     private void ConsiderSleep()
     {
         if (_sleeping || !_activated || _options.IdleDeactivation <= TimeSpan.Zero || _scheduler is not { } scheduler || _conflicted
-            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || _commit.Busy || _confirming > 0 || _waiters.Count > 0
+            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || scheduler.State.Items.Count > 0 || scheduler.Receiving is not null || _commit.Busy || _confirming > 0 || _waiters.Count > 0
             || _reminder.Registered != true || !_reminder.Update.IsCompleted)
         {
             return;
@@ -223,7 +224,7 @@ internal sealed partial class ConcurrentJobGrain
                 scheduler.Undispatched(inFlight.Run, finished);
             }
 
-            _waiters.Complete(finished);
+            Completed(finished);
             _commit.CommitSoon();
             Rearm(scheduler);
         }
@@ -301,6 +302,8 @@ internal sealed partial class ConcurrentJobGrain
             // Another activation wrote meanwhile: this one stops answering and starts over from storage.
             _conflicted = true;
             _alarm.Stop();
+            _itemTimer?.Dispose();
+            _itemTimer = null;
 
             // Callers waiting here ask again and reach the activation that wrote; nothing keeps this one from going.
             _waiters.FailAll(new InconsistentStateException($"Job '{Name}' was written by another activation meanwhile and is reloading; try again."));

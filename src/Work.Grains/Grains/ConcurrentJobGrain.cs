@@ -108,6 +108,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
         var timers = new GrainJobTimers(this);
         _store = new JobStore(GrainStorageRecords.For(ServiceProvider), GrainContext.GrainId);
+        OpenItems();
         _commit = new GroupCommit(() => _store.WriteAsync(_scheduler!), _options.WriteDelay, timers, OnWriteFailed);
         _alarm = new WakeUpAlarm(timers, _wakeUps, _time, PumpInBackgroundAsync);
         try
@@ -161,6 +162,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var scheduler = await UsableAsync();
         ArgumentNullException.ThrowIfNull(definition);
         scheduler.CheckDefinition(definition);
+        CheckReceive(definition);
         if (!_engine.Handlers.Contains(definition.Job.Handler))
         {
             throw new ArgumentException(new Pipeline.JobHandlerNotFoundException(definition.Job.Handler, _engine.Handlers.Names).Message + $" Job '{Name}' was not defined.");
@@ -196,7 +198,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var scheduler = await UsableAsync();
         var cancelled = new List<JobExecution>();
         var running = scheduler.Delete(cancelled);
-        _waiters.Complete(cancelled);
+        Completed(cancelled);
         _waiters.FailAll(new KeyNotFoundException($"Job '{Name}' was deleted."));
         await PumpAsync(mustSave: true);
         await SignalAsync(running);
@@ -251,7 +253,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     public async Task<JobInfo> GetInfoAsync()
     {
         var scheduler = await UsableAsync();
-        var info = scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName };
+        var info = scheduler.Info(_time.GetUtcNow()) with { Silo = _engine.SiloName, HeldItems = scheduler.State.Items.Count };
         return scheduler.IsDefined && ServingSilos(scheduler).Serving.Count == 0
             ? info with { Waiting = $"No live silo serves queue '{scheduler.Definition.Job.Queue}'; its executions wait until one does." }
             : info;

@@ -35,6 +35,10 @@ internal sealed record ExecutionOrder
     [Id(6)]
     public bool Queued { get; init; }
 
+    /// <summary>The source item it handles (<c>JobContext.Item</c>), or null.</summary>
+    [Id(7)]
+    public WorkItem? Item { get; init; }
+
     /// <summary>The order for an attempt of the job <paramref name="jobName"/> (<paramref name="job"/>) handed over as <paramref name="inFlight"/>.</summary>
     public static ExecutionOrder For(string jobName, Job job, Scheduling.InFlightRun inFlight) => new()
     {
@@ -47,5 +51,6 @@ internal sealed record ExecutionOrder
         ScheduledAt = inFlight.Run.DueAt,
         Lease = inFlight.Lease,
         Queued = inFlight.Queued,
+        Item = inFlight.Run.Item,
     };
 }

@@ -239,7 +239,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                 else
                 {
                     execution = await _engine.Executor.ExecuteAsync(
-                        new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, null),
+                        new ExecutionRequest(order.Job, order.ExecutionId, order.Attempt, order.ScheduledAt, order.JobName, order.Item),
                         current.Cancellation.Token);
                 }
             }

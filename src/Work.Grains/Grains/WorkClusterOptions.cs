@@ -32,6 +32,12 @@ public sealed class WorkClusterOptions
     /// </summary>
     public TimeSpan WriteDelay { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// How long acknowledged source items stay in their table, holding their idempotency keys, before they are purged;
+    /// 7 days by default.
+    /// </summary>
+    public TimeSpan ItemRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>How many times an execution whose executor was lost is run again beyond its retry policy; 2 by default.</summary>
     public int LostRedeliveries { get; set; } = 2;
 
@@ -107,6 +113,11 @@ public sealed class WorkClusterOptions
         if (LostRedeliveries < 0 || LostRedeliveries > JobLimits.MaxAttempts)
         {
             failures.Add($"{SectionName}:{nameof(LostRedeliveries)} must be between 0 and {JobLimits.MaxAttempts}; it is {LostRedeliveries}.");
+        }
+
+        if (ItemRetention <= TimeSpan.Zero || ItemRetention > TimeSpan.FromDays(3650))
+        {
+            failures.Add($"{SectionName}:{nameof(ItemRetention)} must be positive and at most 10 years; it is {ItemRetention}.");
         }
 
         if (MinInterval <= TimeSpan.Zero || MinInterval > TimeSpan.FromHours(1))

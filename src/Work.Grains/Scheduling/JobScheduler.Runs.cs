@@ -22,6 +22,7 @@ internal sealed partial class JobScheduler
     public IReadOnlyList<InFlightRun> Delete(List<JobExecution> cancelled)
     {
         var running = Stop(cancelled);
+        ReleaseItems();
         State.InFlight.Clear();
         _queued = 0;
         _byExecutor.Clear();
@@ -201,6 +202,11 @@ internal sealed partial class JobScheduler
     private void Finish(InFlightRun inFlight, JobExecution execution, List<JobExecution> finished)
     {
         var definition = Definition;
+        if (inFlight.Run.Item is { } item)
+        {
+            execution = execution with { ItemId = item.Id };
+        }
+
         History.Add(execution, definition.HistoryLimit);
         State.Finished++;
         if (execution.Status == JobStatus.Success)
@@ -285,6 +291,7 @@ internal sealed partial class JobScheduler
         StartedAt = started,
         FinishedAt = finished,
         Worker = worker,
+        ItemId = run.Item?.Id,
     };
 
     private void Insert(PendingRun run)

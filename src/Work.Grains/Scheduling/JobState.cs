@@ -108,6 +108,10 @@ internal sealed class JobState
     [Id(21)]
     public long Succeeded { get; set; }
 
+    /// <summary>Items of the job's source it holds, by the execution id each became, from claim until settled in the source.</summary>
+    [Id(22)]
+    public Dictionary<string, HeldItem> Items { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>
     /// A copy to write, taken at the same moment as the segments it points at: the job goes on changing while a write
     /// is under way, and what is written must be one consistent moment. The records inside are immutable.
@@ -136,6 +140,7 @@ internal sealed class JobState
         HistoryTailCount = HistoryTailCount,
         LeaseKey = LeaseKey,
         ReminderPeriod = ReminderPeriod,
+        Items = Items.Count == 0 ? new(StringComparer.Ordinal) : new Dictionary<string, HeldItem>(Items, StringComparer.Ordinal),
     };
 }
 
@@ -170,6 +175,10 @@ internal sealed record PendingRun
     /// <summary>True for a recurring tick.</summary>
     [Id(6)]
     public bool Recurring { get; init; }
+
+    /// <summary>The source item it handles, or null.</summary>
+    [Id(7)]
+    public WorkItem? Item { get; init; }
 }
 
 /// <summary>An attempt handed to an executor.</summary>

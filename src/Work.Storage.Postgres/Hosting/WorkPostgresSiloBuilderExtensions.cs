@@ -18,7 +18,7 @@ public static class WorkPostgresSiloBuilderExtensions
     public const string PostgresInvariant = "Npgsql";
 
     /// <summary>
-    /// Keeps jobs' journals (a write of a job is one INSERT), grain state and reminders in PostgreSQL, with Npgsql,
+    /// Keeps jobs' journals (a write of a job is one INSERT), item sources, grain state and reminders in PostgreSQL, with Npgsql,
     /// Orleans' ADO.NET providers and the project's SQL (this package's SQL, also in deploy/postgres). When <paramref name="applySchema"/> is true, the silo applies that SQL first thing at start;
     /// otherwise the database must already have it.
     /// </summary>
@@ -37,6 +37,7 @@ public static class WorkPostgresSiloBuilderExtensions
         builder.Services.AddKeyedSingleton(WorkClusterOptions.StorageName, (_, _) => PostgresJobJournal.CreateDataSource(connectionString));
         builder.Services.AddKeyedSingleton<IJobRecordStorage>(WorkClusterOptions.StorageName, static (services, key) => new PostgresJobJournal(
             services.GetRequiredKeyedService<NpgsqlDataSource>(key), services.GetRequiredService<Serializer>(), services.GetRequiredService<IOptions<ClusterOptions>>()));
+        builder.Services.AddKeyedSingleton<ItemStore>(WorkClusterOptions.StorageName, static (services, key) => new PostgresItemStore(services.GetRequiredKeyedService<NpgsqlDataSource>(key)));
         builder.UseAdoNetReminderService(o =>
         {
             o.Invariant = PostgresInvariant;

@@ -14,7 +14,7 @@ namespace Work.Hosting;
 public static class WorkSqliteSiloBuilderExtensions
 {
     /// <summary>
-    /// Keeps jobs' journals (written from the store's own threads, many jobs' writes in one transaction), grain state
+    /// Keeps jobs' journals (written from the store's own threads, many jobs' writes in one transaction), item sources, grain state
     /// (Orleans' ADO.NET grain storage on Microsoft.Data.Sqlite, with this package's SQL) and reminders (this package's
     /// SQLite reminder table) in the SQLite file at <paramref name="databasePath"/>, created with its
     /// schema if missing: one node whose schedules survive a restart with nothing installed.
@@ -50,6 +50,7 @@ public static class WorkSqliteSiloBuilderExtensions
         builder.Services.AddKeyedSingleton<IJobRecordStorage>(WorkClusterOptions.StorageName, static (services, _) => new SqliteJobJournal(
             services.GetRequiredService<SqliteDatabase>(), services.GetRequiredService<Serializer>(), services.GetRequiredService<IOptions<ClusterOptions>>()));
         builder.Services.AddSingleton<IReminderTable, SqliteReminderTable>();
+        builder.Services.AddKeyedSingleton<ItemStore>(WorkClusterOptions.StorageName, static (services, _) => new SqliteItemStore(services.GetRequiredService<SqliteDatabase>()));
         return builder;
     }
 }

@@ -1,0 +1,1 @@
+../../src/Work.Storage.Sqlite/Sql/Sqlite-Items.sql
