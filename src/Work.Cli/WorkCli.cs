@@ -121,7 +121,8 @@ internal sealed class WorkCli
         var firstRunOption = new Option<DateTimeOffset?>("--first-run") { Description = "With --every: the first run's time, e.g. 2026-12-01T09:00:00Z; later runs follow every interval." };
         var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts in all; 1 means no retries.", DefaultValueFactory = _ => 1 };
         var misfire = new Option<MisfirePolicy>("--misfire") { Description = "What to do with recurring due times missed while down.", DefaultValueFactory = _ => MisfirePolicy.FireOnce };
-        var define = new Command("define", "Define a job, or update its definition.") { name, handler, argsOption, queue, timeout, maxWorkers, startInterval, everyOption, syncOption, firstRunOption, maxAttempts, misfire };
+        var receiveOption = new Option<string?>("--receive") { Description = "Perform the job once for every item enqueued to this source." };
+        var define = new Command("define", "Define a job, or update its definition.") { name, handler, argsOption, queue, timeout, maxWorkers, startInterval, everyOption, syncOption, firstRunOption, maxAttempts, misfire, receiveOption };
         define.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
         {
             if (parse.GetValue(firstRunOption) is not null && parse.GetValue(everyOption) is null)
@@ -141,6 +142,7 @@ internal sealed class WorkCli
                 Every = parse.GetValue(everyOption) is { } every ? new EverySchedule { Interval = every, Sync = parse.GetValue(syncOption), FirstRun = parse.GetValue(firstRunOption) } : null,
                 Retry = parse.GetValue(maxAttempts) == 1 ? RetryPolicy.None : new RetryPolicy { MaxAttempts = parse.GetValue(maxAttempts) },
                 Misfire = parse.GetValue(misfire),
+                Receive = parse.GetValue(receiveOption) is { } receive ? new ReceiveBinding(receive) : null,
             };
             await client.DefineAsync(parse.GetValue(name)!, definition);
             await WriteAsync(parse, output, new { defined = parse.GetValue(name) }, $"defined {parse.GetValue(name)}");
@@ -254,6 +256,7 @@ internal sealed class WorkCli
                 new[] { "lost", info.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 new[] { "silo", info.Silo ?? "-" },
                 new[] { "waiting", info.Waiting ?? "-" },
+                new[] { "receives", definition?.Receive is { } r ? $"source '{r.Source}', {info.HeldItems} items held" : "-" },
             };
             await Table.WriteAsync(output, null, rows);
         }));
@@ -286,7 +289,44 @@ internal sealed class WorkCli
         history.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
             await WriteExecutionsAsync(parse, output, await client.GetHistoryAsync(parse.GetValue(name)!, parse.GetValue(count)))));
 
-        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cron, cancel, status, list, history })
+        var sourceName = new Argument<string>("source") { Description = "The item source's name." };
+        var keyOption = new Option<string?>("--key") { Description = "An idempotency key: an item with a key the source holds is refused as a duplicate." };
+        var enqueue = new Command("enqueue", "Enqueue an item to a source: the jobs reading it perform it once.") { sourceName, argsOption, keyOption };
+        enqueue.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
+        {
+            var item = new ItemRequest { Args = ParseArgs(parse.GetValue(argsOption)), IdempotencyKey = parse.GetValue(keyOption) };
+            var result = (await client.EnqueueItemsAsync(parse.GetValue(sourceName)!, [item]))[0];
+            await WriteAsync(parse, output, result, result.Duplicate ? $"duplicate of item {result.Id}" : $"enqueued item {result.Id}");
+        }));
+
+        var deadOption = new Option<int>("--dead") { Description = "Also list this many of the newest dead items." };
+        var source = new Command("source", "Show a source's items: ready, claimed, acknowledged and dead.") { sourceName, deadOption };
+        source.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
+        {
+            var info = await client.GetSourceAsync(parse.GetValue(sourceName)!);
+            var dead = parse.GetValue(deadOption) > 0 ? await client.GetDeadItemsAsync(parse.GetValue(sourceName)!, parse.GetValue(deadOption)) : [];
+            if (parse.GetValue(_jsonOption))
+            {
+                await output.WriteLineAsync(JsonSerializer.Serialize(new { info, dead }, s_json));
+                return;
+            }
+
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            await Table.WriteAsync(output, null, [
+                ["source", info.Source], ["ready", info.Ready.ToString(invariant)], ["claimed", info.Claimed.ToString(invariant)],
+                ["acknowledged", info.Acknowledged.ToString(invariant)], ["dead", info.Dead.ToString(invariant)]]);
+            if (dead.Count > 0)
+            {
+                await output.WriteLineAsync();
+                await Table.WriteAsync(output, ["item", "deliveries", "status", "job", "dead at", "error"], dead.Select(d => new[]
+                {
+                    d.Item.Id.ToString(invariant), d.Item.Deliveries.ToString(invariant), ((int)d.Status).ToString(invariant), d.Job ?? "-",
+                    d.DeadAt.ToString("O", invariant), d.Error ?? "",
+                }).ToList());
+            }
+        }));
+
+        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cron, cancel, status, list, history, enqueue, source })
         {
             root.Subcommands.Add(command);
         }

@@ -83,6 +83,29 @@ public sealed class WorkClient
     /// <exception cref="ArgumentException">The args are over <see cref="JobDefinition.MaxArgsBytes"/>.</exception>
     public Task<string> EnqueueAsync(string name, JobArgs? args = null, CancellationToken cancellationToken = default) => AcceptAsync(name, PerformRequest.Now(args), cancellationToken);
 
+    /// <summary>
+    /// Enqueues items to a source, in one transaction; the jobs bound to it perform one execution per item. Tried
+    /// again on transient failures only when every item has an idempotency key (a repeat is then refused as a
+    /// duplicate), otherwise sent once.
+    /// </summary>
+    /// <exception cref="ArgumentException">The source's name or an item is not valid; nothing was enqueued.</exception>
+    public Task<IReadOnlyList<EnqueuedItem>> EnqueueItemsAsync(string source, IReadOnlyList<ItemRequest> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var grain = _grains.GetGrain<IItemSourceGrain>(source);
+        return items.All(i => i?.IdempotencyKey is not null)
+            ? RepeatableAsync(() => grain.EnqueueAsync(items), cancellationToken)
+            : grain.EnqueueAsync(items).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>How many items of a source are ready, claimed, acknowledged and dead.</summary>
+    public Task<SourceInfo> GetSourceAsync(string source, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => _grains.GetGrain<IItemSourceGrain>(source).GetInfoAsync(), cancellationToken);
+
+    /// <summary>The newest items of a source's dead letter table, newest first.</summary>
+    public Task<IReadOnlyList<DeadItem>> GetDeadItemsAsync(string source, int count = 20, CancellationToken cancellationToken = default) =>
+        RepeatableAsync(() => _grains.GetGrain<IItemSourceGrain>(source).GetDeadAsync(count), cancellationToken);
+
     /// <summary>Accepts one execution at a time (a past time runs now) and returns its id; shares calls as <see cref="EnqueueAsync"/> does.</summary>
     /// <exception cref="ArgumentException">The time is the default value or beyond <see cref="JobLimits.Horizon"/>, or the args are too large.</exception>
     public Task<string> PerformAtAsync(string name, DateTimeOffset time, JobArgs? args = null, CancellationToken cancellationToken = default) =>

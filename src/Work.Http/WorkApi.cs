@@ -86,6 +86,13 @@ internal static class WorkApi
         operate.MapPost("/jobs/{name}/executions/{id}/cancel", (WorkClient work, string name, string id, CancellationToken ct) =>
                 ApiProblems.RunAsync(async () => Ok(new CancelResult(await work.CancelAsync(name, id, ct)))))
             .WithName("Cancel").WithSummary("Cancels one execution: pending, it never runs; running, its token is signalled.");
+        read.MapGet("/sources/{source}", (WorkClient work, string source, CancellationToken ct) => ApiProblems.RunAsync(async () => Ok(await work.GetSourceAsync(source, ct))))
+            .WithName("GetSource").WithSummary("How many items of a source are ready, claimed, acknowledged and dead.");
+        read.MapGet("/sources/{source}/dead", (WorkClient work, string source, int? count, CancellationToken ct) =>
+                ApiProblems.RunAsync(async () => Ok(await work.GetDeadItemsAsync(source, count ?? 20, ct))))
+            .WithName("GetDeadItems").WithSummary("The newest items of a source's dead letter table, newest first (count, at most 1000).");
+        operate.MapPost("/sources/{source}/items", EnqueueItemsAsync)
+            .WithName("EnqueueItems").WithSummary("Enqueues items to a source (body: { items: [ { args, idempotencyKey } ] }); each becomes one execution of the jobs reading it.");
         return api;
     }
 
@@ -152,6 +159,17 @@ internal static class WorkApi
         }
     });
 
+    private static Task<IResult> EnqueueItemsAsync(WorkClient work, string source, HttpRequest request, CancellationToken ct) => ApiProblems.RunAsync(async () =>
+    {
+        var body = await ApiProblems.ReadAsync<ItemsBody>(request, ct);
+        if (body.Items is not { Count: > 0 } items)
+        {
+            throw new ApiProblems.BadField("items", "Give the items to enqueue: { \"items\": [ { \"args\": { ... }, \"idempotencyKey\": \"...\" } ] }.");
+        }
+
+        return Results.Json(new ItemsEnqueued(await work.EnqueueItemsAsync(source, items, ct)), Json, statusCode: StatusCodes.Status201Created);
+    });
+
     private static Task<IResult> EveryAsync(WorkClient work, string name, HttpRequest request, CancellationToken ct) => ApiProblems.RunAsync(async () =>
     {
         var body = await ApiProblems.ReadAsync<EveryBody>(request, ct);
@@ -189,6 +207,12 @@ internal static class WorkApi
 
     /// <summary>The caller, and whether they may change anything.</summary>
     internal sealed record Caller(string Name, string Role);
+
+    /// <summary>Items to enqueue to a source.</summary>
+    internal sealed record ItemsBody(List<ItemRequest>? Items);
+
+    /// <summary>What enqueueing each item did, in the order given.</summary>
+    internal sealed record ItemsEnqueued(IReadOnlyList<EnqueuedItem> Items);
 
     /// <summary>An accepted execution's id.</summary>
     internal sealed record Accepted(string ExecutionId);

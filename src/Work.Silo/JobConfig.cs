@@ -47,6 +47,9 @@ public sealed class JobConfig
     /// <summary>Whether to start the job once defined; true by default.</summary>
     public bool Start { get; set; } = true;
 
+    /// <summary>The item source whose every item the job performs once (<c>Work:Jobs:X:Receive:Source</c>), or null.</summary>
+    public ReceiveConfig? Receive { get; set; }
+
     /// <summary>The definition, or every problem with this configuration named by its key.</summary>
     public JobDefinition ToDefinition(string name, TimeSpan minInterval, List<string> failures)
     {
@@ -84,6 +87,7 @@ public sealed class JobConfig
                 : null,
             Retry = MaxAttempts == 1 ? RetryPolicy.None : new RetryPolicy { MaxAttempts = MaxAttempts },
             Misfire = Misfire,
+            Receive = Receive?.ToBinding(),
         };
         failures.AddRange(definition.Validate().Select(f => string.Create(CultureInfo.InvariantCulture, $"{prefix}: {f}")));
         if (Every is { } interval && interval > TimeSpan.Zero && JobLimits.IntervalProblem(interval, minInterval, "Every.Interval") is { } tooShort)
@@ -93,4 +97,25 @@ public sealed class JobConfig
 
         return definition;
     }
+}
+
+/// <summary>A job's source in configuration (<c>Work:Jobs:X:Receive</c>): its name, and the binding's defaults otherwise.</summary>
+public sealed class ReceiveConfig
+{
+    private static readonly ReceiveBinding s_defaults = new("-");
+
+    /// <summary>The source's name.</summary>
+    public string? Source { get; set; }
+
+    /// <summary>How long a claimed item stays invisible to other readers.</summary>
+    public TimeSpan Visibility { get; set; } = s_defaults.Visibility;
+
+    /// <summary>How many deliveries before an unacknowledged item goes to the dead letter table.</summary>
+    public int MaxDeliveries { get; set; } = s_defaults.MaxDeliveries;
+
+    /// <summary>How often an empty source is looked at again.</summary>
+    public TimeSpan PollInterval { get; set; } = s_defaults.PollInterval;
+
+    /// <summary>The binding.</summary>
+    public ReceiveBinding ToBinding() => new(Source ?? "") { Visibility = Visibility, MaxDeliveries = MaxDeliveries, PollInterval = PollInterval };
 }
