@@ -35,6 +35,11 @@ internal static class ApiProblems
         {
             return Problem(StatusCodes.Status404NotFound, "Not found.", ex.Message, null);
         }
+        catch (NotSupportedException ex)
+        {
+            // Something this cluster is not set up for (item sources without a database).
+            return Problem(StatusCodes.Status501NotImplemented, "This cluster does not do that.", ex.Message, null);
+        }
         catch (Exception ex) when (WorkClient.IsTransient(ex))
         {
             var problem = Problem(StatusCodes.Status503ServiceUnavailable, "The cluster could not answer now; try again.", ex.Message, null);

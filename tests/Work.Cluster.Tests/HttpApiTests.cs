@@ -11,7 +11,7 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
     private static readonly string[] s_mutating =
     [
         "PUT /api/jobs/{0}", "DELETE /api/jobs/{0}", "POST /api/jobs/{0}/start", "POST /api/jobs/{0}/stop", "POST /api/jobs/{0}/perform",
-        "POST /api/jobs/{0}/every", "POST /api/jobs/{0}/cancel", "POST /api/jobs/{0}/executions/x/cancel",
+        "POST /api/jobs/{0}/every", "POST /api/jobs/{0}/cancel", "POST /api/jobs/{0}/executions/x/cancel", "POST /api/sources/{0}/items",
     ];
 
     private static readonly string[] s_reading =
@@ -257,6 +257,25 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
     }
 
     [Fact]
+    public async Task ItemSourcesNeedADatabaseAndSayWhyWithoutOne()
+    {
+        using var http = fixture.Client(HttpApiFixture.OperatorKey);
+        var empty = await PostJsonAsync(http, "/api/sources/orders/items", """{ "items": [] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Equal("items", (await Json(empty)).GetProperty("field").GetString());
+
+        // This silo keeps its state in memory: no sources.
+        var refused = await PostJsonAsync(http, "/api/sources/orders/items", """{ "items": [ { "args": { "n": 1 } } ] }""");
+        Assert.Equal(HttpStatusCode.NotImplemented, refused.StatusCode);
+        Assert.Contains("keeps no item sources", (await Json(refused)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        var name = ClusterFixture.NewJobName("http-receive");
+        var defined = await PutJsonAsync(http, $"/api/jobs/{name}", """{ "job": { "handler": "echo" }, "receive": { "source": "orders" } }""");
+        Assert.Equal(HttpStatusCode.BadRequest, defined.StatusCode);
+        Assert.Contains("cannot read source 'orders'", (await Json(defined)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheOpenApiDocumentDescribesTheApi()
     {
         using var http = fixture.Client(HttpApiFixture.ReaderKey);
@@ -265,6 +284,7 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         Assert.True(paths.TryGetProperty("/api/jobs/{name}/perform", out var perform));
         Assert.True(perform.TryGetProperty("post", out _));
         Assert.True(paths.TryGetProperty("/api/jobs/{name}/executions/{id}", out _));
+        Assert.True(paths.TryGetProperty("/api/sources/{source}/items", out _));
     }
 
     private static async Task<double> ExecutionsCountedAsync(HttpClient http)

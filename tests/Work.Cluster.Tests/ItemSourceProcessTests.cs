@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Xunit.Abstractions;
 
 namespace Work.Cluster.Tests;
@@ -28,11 +30,22 @@ public sealed class ItemSourceProcessTests(ITestOutputHelper output)
             });
             await client.StartAsync("orders");
             var ids = new List<long>();
-            for (var sent = 0; sent < Items; sent += 1_000)
+            for (var sent = 0; sent < Items - 1_000; sent += 1_000)
             {
                 var batch = Enumerable.Range(sent, 1_000).Select(i => new ItemRequest { Args = JobArgs.From(new { ms = 5, n = i }), IdempotencyKey = $"order-{i}" }).ToList();
                 ids.AddRange((await client.EnqueueItemsAsync("incoming", batch)).Select(e => e.Id));
             }
+
+            // The last thousand through the HTTP API, one of them twice: the key refuses the second.
+            using var http = cluster.Silos[0].Http();
+            var items = Enumerable.Range(Items - 1_000, 1_000).Append(Items - 1).Select(i => new { args = new { ms = 5, n = i }, idempotencyKey = $"order-{i}" });
+            using var response = await http.PostAsJsonAsync("api/sources/incoming/items", new { items });
+            Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+            var enqueued = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray()
+                .Select(e => (Id: e.GetProperty("id").GetInt64(), Duplicate: e.GetProperty("duplicate").GetBoolean())).ToList();
+            Assert.Equal([.. Enumerable.Repeat(false, 1_000), true], enqueued.Select(e => e.Duplicate));
+            Assert.Equal(enqueued[^2].Id, enqueued[^1].Id);
+            ids.AddRange(enqueued.Take(1_000).Select(e => e.Id));
 
             // Kill the silo the job runs on once a third of the items are done.
             await Eventually.WaitUntilAsync(async () => (await client.GetSourceAsync("incoming")).Acknowledged >= Items / 3, "a third of the items acknowledged");
@@ -42,8 +55,8 @@ public sealed class ItemSourceProcessTests(ITestOutputHelper output)
 
             // Every item is acknowledged in the end; none is dead, none left.
             await Eventually.WaitUntilAsync(async () => (await client.GetSourceAsync("incoming")).Acknowledged == Items, $"all {Items} items acknowledged", TimeSpan.FromMinutes(3));
-            var info = await client.GetSourceAsync("incoming");
-            Assert.Equal((0L, 0L, 0L), (info.Ready, info.Claimed, info.Dead));
+            var info = await http.GetFromJsonAsync<JsonElement>("api/sources/incoming");
+            Assert.Equal((0L, 0L, 0L, (long)Items), (info.GetProperty("ready").GetInt64(), info.GetProperty("claimed").GetInt64(), info.GetProperty("dead").GetInt64(), info.GetProperty("acknowledged").GetInt64()));
 
             // The job's records: each item succeeded, and those that ran again carry the same item id.
             var history = await client.GetHistoryAsync("orders", JobDefinition.MaxHistoryLimit);

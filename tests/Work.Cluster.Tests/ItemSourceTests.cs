@@ -174,6 +174,41 @@ public abstract class ItemSourceTests : IAsyncLifetime
         Assert.Equal(0, (await source.GetInfoAsync()).Ready);
     }
 
+    [Fact]
+    public async Task TheCliBindsAJobEnqueuesAndShowsTheSource()
+    {
+        var board = ItemBoard.New();
+        var name = ClusterFixture.NewJobName("cli-items");
+        var source = name + "-src";
+        var define = await RunCliAsync("define", name, "--handler", ItemBoard.Handler, "--receive", source, "--max-workers", "2");
+        Assert.True(define.Exit == 0, define.Error);
+        await RunCliAsync("start", name);
+
+        var args = board.Args(1).ToJson();
+        var first = await RunCliAsync("enqueue", source, "--args", args, "--key", "k-1");
+        var again = await RunCliAsync("enqueue", source, "--args", args, "--key", "k-1");
+        Assert.Matches("^enqueued item [0-9]+$", first.Output.Trim());
+        Assert.Equal($"duplicate of item {first.Output.Trim()["enqueued item ".Length..]}", again.Output.Trim());
+
+        await Eventually.WaitUntilAsync(async () => (await _cluster.Client.GetGrain<IItemSourceGrain>(source).GetInfoAsync()).Acknowledged == 1, "the item acknowledged");
+        var shown = await RunCliAsync("source", source, "--dead", "5");
+        Assert.Matches(@"acknowledged\s+1", shown.Output);
+        var status = await RunCliAsync("status", name);
+        Assert.Contains($"source '{source}', 0 items held", status.Output, StringComparison.Ordinal);
+        var bad = await RunCliAsync("enqueue", source, "--key", new string('k', 201));
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("An idempotency key must have 1 to 200 characters", bad.Error, StringComparison.Ordinal);
+    }
+
+    private async Task<(int Exit, string Output, string Error)> RunCliAsync(params string[] args)
+    {
+        var cli = new Work.Cli.WorkCli((_, _) => Task.FromResult(new Work.Client.WorkClient(_cluster.Client)));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exit = await cli.RunAsync(args, output, error);
+        return (exit, output.ToString(), error.ToString());
+    }
+
     private async Task<(IConcurrentJobGrain Job, IItemSourceGrain Source)> BoundJobAsync(int maxWorkers, int historyLimit = 100, RetryPolicy? retry = null)
     {
         var name = ClusterFixture.NewJobName("items");

@@ -17,6 +17,7 @@ public sealed class SiloConfigurationTests
         { "Work__Tls__Enabled", "true", "Work:Tls:CertificatePath must name this side's certificate" },
         { "Work__Silo__Queues", "default,,gpu", "Work:Silo:Queues must list queue names (or * for every queue), separated by commas; '' is not one." },
         { "Work__Jobs__nightly__Cron", "0 0 25 * * *", "Work:Jobs:nightly: Every.Cron '0 0 25 * * *' is not a valid cron expression" },
+        { "Work__Jobs__orders__Receive__MaxDeliveries", "0", "Work:Jobs:orders: Receive.MaxDeliveries must be between 1 and 1000; it is 0." },
         { "Work__Http__ApiKeys__0__Role", "admin", "Work:Http:ApiKeys:0:Role must be 'reader' or 'operator'; it is 'admin'." },
         { "Work__Http__Urls", "ftp://127.0.0.1:21", "Work:Http:Urls must be http:// or https:// addresses separated by semicolons; 'ftp://127.0.0.1:21' is not one." },
     };
