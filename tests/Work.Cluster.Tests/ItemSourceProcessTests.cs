@@ -55,7 +55,8 @@ public sealed class ItemSourceProcessTests(ITestOutputHelper output)
 
             // Every item is acknowledged in the end; none is dead, none left.
             await Eventually.WaitUntilAsync(async () => (await client.GetSourceAsync("incoming")).Acknowledged == Items, $"all {Items} items acknowledged", TimeSpan.FromMinutes(3));
-            var info = await http.GetFromJsonAsync<JsonElement>("api/sources/incoming");
+            using var survivor = cluster.Silos.First(s => s != victim).Http();
+            var info = await survivor.GetFromJsonAsync<JsonElement>("api/sources/incoming");
             Assert.Equal((0L, 0L, 0L, (long)Items), (info.GetProperty("ready").GetInt64(), info.GetProperty("claimed").GetInt64(), info.GetProperty("dead").GetInt64(), info.GetProperty("acknowledged").GetInt64()));
 
             // The job's records: each item succeeded, and those that ran again carry the same item id.

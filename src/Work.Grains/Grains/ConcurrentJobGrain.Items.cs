@@ -51,8 +51,9 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         var now = _time.GetUtcNow();
+        // Claims come in batches: while the job holds more than its workers can run, the next claim waits for slots.
         var wanted = scheduler.ItemsWanted(now);
-        if (wanted == 0 || now < _nextClaimAt)
+        if (wanted == 0 || scheduler.ItemsRunning > scheduler.AllowedWorkers(now) || now < _nextClaimAt)
         {
             return;
         }

@@ -29,6 +29,11 @@ internal static class EndToEndRun
             return await RecurringScale.RunAsync(args);
         }
 
+        if (args.Contains("--items"))
+        {
+            return await ItemThroughput.RunAsync(args);
+        }
+
         if (args.Contains("--silos"))
         {
             return await MultiSiloCap.RunAsync();
