@@ -14,34 +14,15 @@ namespace Work.Cluster.Tests;
 /// under the job's cap, duplicates are refused by key, failures past the retry policy end in the dead letter table,
 /// the source is read no faster than the job frees slots, and a stopped job gives its items back.
 /// </summary>
-public abstract class ItemSourceTests : IAsyncLifetime
+public abstract class ItemSourceTests(ItemCluster fixture)
 {
-    private TestCluster _cluster = null!;
+    private readonly TestCluster _cluster = fixture.Cluster;
 
     /// <summary>How many silos the cluster has.</summary>
-    protected abstract short SiloCount { get; }
+    private short SiloCount => fixture.SiloCount;
 
     /// <summary>How many items the exactly-once test sends through.</summary>
-    protected abstract int ItemCount { get; }
-
-    /// <summary>Points the silos (and the client) at the backend.</summary>
-    protected abstract void Configure(TestClusterBuilder builder);
-
-    public async Task InitializeAsync()
-    {
-        var builder = new TestClusterBuilder(SiloCount);
-        builder.Options.ServiceId = "work-items-" + Guid.NewGuid().ToString("N")[..8];
-        builder.Options.ConfigureFileLogging = false;
-        Configure(builder);
-        _cluster = builder.Build();
-        await _cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.StopAllSilosAsync();
-        await _cluster.DisposeAsync();
-    }
+    private int ItemCount => fixture.ItemCount;
 
     internal static void ConfigureWork(ISiloBuilder silo)
     {
@@ -286,15 +267,50 @@ internal sealed class ItemBoard
 /// <summary>An item as the handler saw it, with how many times it ran.</summary>
 internal sealed record ItemRun(WorkItem Item, int Number, int Count);
 
-public sealed class SqliteItemSourceTests : ItemSourceTests, IDisposable
+/// <summary>
+/// One cluster for all of a backend's item source tests. They run in the process collection, alone: the 10,000-item
+/// test keeps both cores busy, and other tests' timings should not share them.
+/// </summary>
+public abstract class ItemCluster : IAsyncLifetime
+{
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public abstract short SiloCount { get; }
+
+    public abstract int ItemCount { get; }
+
+    protected abstract void Configure(TestClusterBuilder builder);
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(SiloCount);
+        builder.Options.ServiceId = "work-items-" + Guid.NewGuid().ToString("N")[..8];
+        builder.Options.ConfigureFileLogging = false;
+        Configure(builder);
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+}
+
+public sealed class SqliteItemCluster : ItemCluster
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("work-items-").FullName;
 
-    protected override short SiloCount => 1;
+    public override short SiloCount => 1;
 
-    protected override int ItemCount => 2_000;
+    public override int ItemCount => 2_000;
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
 
     protected override void Configure(TestClusterBuilder builder)
     {
@@ -307,16 +323,16 @@ public sealed class SqliteItemSourceTests : ItemSourceTests, IDisposable
         public void Configure(ISiloBuilder silo)
         {
             silo.UseWorkSqlite(silo.Configuration["DatabasePath"]!);
-            ConfigureWork(silo);
+            ItemSourceTests.ConfigureWork(silo);
         }
     }
 }
 
-public sealed class PostgresItemSourceTests : ItemSourceTests
+public sealed class PostgresItemCluster : ItemCluster
 {
-    protected override short SiloCount => 3;
+    public override short SiloCount => 3;
 
-    protected override int ItemCount => 10_000;
+    public override int ItemCount => 10_000;
 
     protected override void Configure(TestClusterBuilder builder)
     {
@@ -333,7 +349,7 @@ public sealed class PostgresItemSourceTests : ItemSourceTests
         {
             var connectionString = silo.Configuration["ConnectionString"]!;
             silo.UseWorkPostgresClustering(connectionString).UseWorkPostgres(connectionString);
-            ConfigureWork(silo);
+            ItemSourceTests.ConfigureWork(silo);
         }
     }
 
@@ -347,3 +363,9 @@ public sealed class PostgresItemSourceTests : ItemSourceTests
             });
     }
 }
+
+[Collection(ProcessCollection.Name)]
+public sealed class SqliteItemSourceTests(SqliteItemCluster fixture) : ItemSourceTests(fixture), IClassFixture<SqliteItemCluster>;
+
+[Collection(ProcessCollection.Name)]
+public sealed class PostgresItemSourceTests(PostgresItemCluster fixture) : ItemSourceTests(fixture), IClassFixture<PostgresItemCluster>;
