@@ -6,12 +6,13 @@ using Work.Cluster;
 namespace Work.Cli;
 
 /// <summary>
-/// The <c>work</c> command line: define, start, stop, perform, at, in, every, cron, cancel, status, list and history against a
+/// The <c>work</c> command line: define, start, stop, perform, at, in, every, cron, cancel, status, list and history (and
+/// enqueue and source, in <c>WorkCli.Items.cs</c>) against a
 /// running cluster. Tables by default, JSON with <c>--json</c>. Exit codes: 0 done, 1 the cluster refused the request
 /// (the message says why), 2 bad command line, 3 the cluster could not be reached within <c>--timeout</c> (or could
 /// not reach its database).
 /// </summary>
-internal sealed class WorkCli
+internal sealed partial class WorkCli
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -289,44 +290,7 @@ internal sealed class WorkCli
         history.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
             await WriteExecutionsAsync(parse, output, await client.GetHistoryAsync(parse.GetValue(name)!, parse.GetValue(count)))));
 
-        var sourceName = new Argument<string>("source") { Description = "The item source's name." };
-        var keyOption = new Option<string?>("--key") { Description = "An idempotency key: an item with a key the source holds is refused as a duplicate." };
-        var enqueue = new Command("enqueue", "Enqueue an item to a source: the jobs reading it perform it once.") { sourceName, argsOption, keyOption };
-        enqueue.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
-        {
-            var item = new ItemRequest { Args = ParseArgs(parse.GetValue(argsOption)), IdempotencyKey = parse.GetValue(keyOption) };
-            var result = (await client.EnqueueItemsAsync(parse.GetValue(sourceName)!, [item]))[0];
-            await WriteAsync(parse, output, result, result.Duplicate ? $"duplicate of item {result.Id}" : $"enqueued item {result.Id}");
-        }));
-
-        var deadOption = new Option<int>("--dead") { Description = "Also list this many of the newest dead items." };
-        var source = new Command("source", "Show a source's items: ready, claimed, acknowledged and dead.") { sourceName, deadOption };
-        source.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
-        {
-            var info = await client.GetSourceAsync(parse.GetValue(sourceName)!);
-            var dead = parse.GetValue(deadOption) > 0 ? await client.GetDeadItemsAsync(parse.GetValue(sourceName)!, parse.GetValue(deadOption)) : [];
-            if (parse.GetValue(_jsonOption))
-            {
-                await output.WriteLineAsync(JsonSerializer.Serialize(new { info, dead }, s_json));
-                return;
-            }
-
-            var invariant = System.Globalization.CultureInfo.InvariantCulture;
-            await Table.WriteAsync(output, null, [
-                ["source", info.Source], ["ready", info.Ready.ToString(invariant)], ["claimed", info.Claimed.ToString(invariant)],
-                ["acknowledged", info.Acknowledged.ToString(invariant)], ["dead", info.Dead.ToString(invariant)]]);
-            if (dead.Count > 0)
-            {
-                await output.WriteLineAsync();
-                await Table.WriteAsync(output, ["item", "deliveries", "status", "job", "dead at", "error"], dead.Select(d => new[]
-                {
-                    d.Item.Id.ToString(invariant), d.Item.Deliveries.ToString(invariant), ((int)d.Status).ToString(invariant), d.Job ?? "-",
-                    d.DeadAt.ToString("O", invariant), d.Error ?? "",
-                }).ToList());
-            }
-        }));
-
-        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cron, cancel, status, list, history, enqueue, source })
+        foreach (var command in new[] { define, start, stop, delete, perform, at, inCommand, every, cron, cancel, status, list, history }.Concat(ItemCommands(argsOption)))
         {
             root.Subcommands.Add(command);
         }

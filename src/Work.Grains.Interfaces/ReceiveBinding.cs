@@ -15,6 +15,15 @@ public sealed record ReceiveBinding
     /// <summary>The longest a visibility timeout may be: one day.</summary>
     public static readonly TimeSpan MaxVisibility = TimeSpan.FromDays(1);
 
+    /// <summary>The visibility timeout unless one is given: 5 minutes.</summary>
+    public static readonly TimeSpan DefaultVisibility = TimeSpan.FromMinutes(5);
+
+    /// <summary>The poll interval unless one is given: 1 second.</summary>
+    public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The deliveries before the dead letter table unless a number is given: 5.</summary>
+    public const int DefaultMaxDeliveries = 5;
+
     /// <summary>Creates a binding to <paramref name="source"/>.</summary>
     public ReceiveBinding(string source) => Source = source;
 
@@ -27,15 +36,15 @@ public sealed record ReceiveBinding
     /// comes back only when the job's silo died (5 minutes by default; at least 1 second).
     /// </summary>
     [Id(1)]
-    public TimeSpan Visibility { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan Visibility { get; init; } = DefaultVisibility;
 
     /// <summary>How many times an item is delivered before it goes to the dead letter table unacknowledged (5 by default).</summary>
     [Id(2)]
-    public int MaxDeliveries { get; init; } = 5;
+    public int MaxDeliveries { get; init; } = DefaultMaxDeliveries;
 
     /// <summary>How often the job looks for new items while the source is empty (1 second by default).</summary>
     [Id(3)]
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan PollInterval { get; init; } = DefaultPollInterval;
 
     /// <summary>Every problem with the binding, empty when it is valid.</summary>
     public IReadOnlyList<string> Validate()

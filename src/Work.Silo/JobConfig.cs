@@ -102,19 +102,17 @@ public sealed class JobConfig
 /// <summary>A job's source in configuration (<c>Work:Jobs:X:Receive</c>): its name, and the binding's defaults otherwise.</summary>
 public sealed class ReceiveConfig
 {
-    private static readonly ReceiveBinding s_defaults = new("-");
-
     /// <summary>The source's name.</summary>
     public string? Source { get; set; }
 
     /// <summary>How long a claimed item stays invisible to other readers.</summary>
-    public TimeSpan Visibility { get; set; } = s_defaults.Visibility;
+    public TimeSpan Visibility { get; set; } = ReceiveBinding.DefaultVisibility;
 
     /// <summary>How many deliveries before an unacknowledged item goes to the dead letter table.</summary>
-    public int MaxDeliveries { get; set; } = s_defaults.MaxDeliveries;
+    public int MaxDeliveries { get; set; } = ReceiveBinding.DefaultMaxDeliveries;
 
     /// <summary>How often an empty source is looked at again.</summary>
-    public TimeSpan PollInterval { get; set; } = s_defaults.PollInterval;
+    public TimeSpan PollInterval { get; set; } = ReceiveBinding.DefaultPollInterval;
 
     /// <summary>The binding.</summary>
     public ReceiveBinding ToBinding() => new(Source ?? "") { Visibility = Visibility, MaxDeliveries = MaxDeliveries, PollInterval = PollInterval };

@@ -45,11 +45,10 @@ internal sealed class PostgresItemStore(NpgsqlDataSource data) : ItemStore
         RETURNING w.id, w.args::text, w.idempotency_key, w.enqueued_at, w.deliveries
         """;
 
-    private const string ExtendSql = "UPDATE work_items SET visible_at = $3 WHERE source = $1 AND id = ANY($2) AND acked_at IS NULL";
+    // Extends held items' invisibility, or (at now) releases them.
+    private const string VisibleAtSql = "UPDATE work_items SET visible_at = $3 WHERE source = $1 AND id = ANY($2) AND acked_at IS NULL";
 
     private const string AckSql = "UPDATE work_items SET acked_at = $3 WHERE source = $1 AND id = ANY($2) AND acked_at IS NULL";
-
-    private const string ReleaseSql = "UPDATE work_items SET visible_at = $3 WHERE source = $1 AND id = ANY($2) AND acked_at IS NULL";
 
     private const string DeadSql = """
         WITH gone AS (
@@ -130,8 +129,8 @@ internal sealed class PostgresItemStore(NpgsqlDataSource data) : ItemStore
 
     public override async Task ExtendAsync(string source, IReadOnlyList<long> ids, DateTimeOffset invisibleUntil)
     {
-        await using var command = data.CreateCommand(ExtendSql);
-        AddIds(command, source, ids, invisibleUntil);
+        await using var command = data.CreateCommand(VisibleAtSql);
+        AddIds(command.Parameters, source, ids, invisibleUntil);
         await command.ExecuteNonQueryAsync();
     }
 
@@ -145,14 +144,14 @@ internal sealed class PostgresItemStore(NpgsqlDataSource data) : ItemStore
         if (acknowledged.Count > 0)
         {
             var ack = new NpgsqlBatchCommand(AckSql);
-            AddIds(ack, source, acknowledged, now);
+            AddIds(ack.Parameters, source, acknowledged, now);
             batch.BatchCommands.Add(ack);
         }
 
         if (released.Count > 0)
         {
-            var release = new NpgsqlBatchCommand(ReleaseSql);
-            AddIds(release, source, released, now);
+            var release = new NpgsqlBatchCommand(VisibleAtSql);
+            AddIds(release.Parameters, source, released, now);
             batch.BatchCommands.Add(release);
         }
 
@@ -222,17 +221,10 @@ internal sealed class PostgresItemStore(NpgsqlDataSource data) : ItemStore
         return await command.ExecuteNonQueryAsync();
     }
 
-    private static void AddIds(NpgsqlCommand command, string source, IReadOnlyList<long> ids, DateTimeOffset at)
+    private static void AddIds(NpgsqlParameterCollection parameters, string source, IReadOnlyList<long> ids, DateTimeOffset at)
     {
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() });
-    }
-
-    private static void AddIds(NpgsqlBatchCommand command, string source, IReadOnlyList<long> ids, DateTimeOffset at)
-    {
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = source });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = source });
+        parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. ids] });
+        parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = at.ToUniversalTime() });
     }
 }

@@ -14,6 +14,9 @@ internal sealed class SqliteItemStore : ItemStore, IDisposable
         SELECT id FROM work_items WHERE source = $source AND acked_at IS NULL AND visible_at <= $now ORDER BY id LIMIT $count
         """;
 
+    // Extends held items' invisibility, or (at now) releases them.
+    private const string VisibleAtSql = "UPDATE work_items SET visible_at = $at WHERE source = $source AND id = $id AND acked_at IS NULL";
+
     private readonly SqliteBatchThread _writer;
     private readonly SqliteBatchThread _reader;
 
@@ -116,13 +119,13 @@ internal sealed class SqliteItemStore : ItemStore, IDisposable
         });
 
     public override Task ExtendAsync(string source, IReadOnlyList<long> ids, DateTimeOffset invisibleUntil) =>
-        _writer.RunAsync(command => ForEach(command, source, ids, "UPDATE work_items SET visible_at = $at WHERE source = $source AND id = $id AND acked_at IS NULL", invisibleUntil));
+        _writer.RunAsync(command => ForEach(command, source, ids, VisibleAtSql, invisibleUntil));
 
     public override Task SettleAsync(string source, string job, IReadOnlyList<HeldItem> items, DateTimeOffset now) =>
         _writer.RunAsync(command =>
         {
             ForEach(command, source, Ids(items, ItemSettlement.Acknowledge), "UPDATE work_items SET acked_at = $at WHERE source = $source AND id = $id AND acked_at IS NULL", now);
-            ForEach(command, source, Ids(items, ItemSettlement.Release), "UPDATE work_items SET visible_at = $at WHERE source = $source AND id = $id AND acked_at IS NULL", now);
+            ForEach(command, source, Ids(items, ItemSettlement.Release), VisibleAtSql, now);
             command.Parameters.Clear();
             command.CommandText = """
                 INSERT OR IGNORE INTO work_dead_items (id, source, args, idempotency_key, enqueued_at, deliveries, dead_at, job, status, error)

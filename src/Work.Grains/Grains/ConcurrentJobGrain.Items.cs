@@ -51,9 +51,8 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         var now = _time.GetUtcNow();
-        // Claims come in batches: while the job holds more than its workers can run, the next claim waits for slots.
         var wanted = scheduler.ItemsWanted(now);
-        if (wanted == 0 || scheduler.ItemsRunning > scheduler.AllowedWorkers(now) || now < _nextClaimAt)
+        if (wanted == 0 || now < _nextClaimAt)
         {
             return;
         }
@@ -166,7 +165,7 @@ internal sealed partial class ConcurrentJobGrain
     private void KeepItemTimer(JobScheduler scheduler)
     {
         var needed = _itemStore is not null && !_conflicted && (scheduler.Receiving is not null || scheduler.State.Items.Count > 0);
-        var period = scheduler.State.Definition?.Receive?.PollInterval ?? TimeSpan.FromSeconds(1);
+        var period = scheduler.State.Definition?.Receive?.PollInterval ?? ReceiveBinding.DefaultPollInterval;
         if (needed && _itemTimer is not null && period == _itemTimerPeriod)
         {
             return;
@@ -194,7 +193,7 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         var now = _time.GetUtcNow();
-        var visibility = scheduler.State.Definition?.Receive?.Visibility ?? new ReceiveBinding("-").Visibility;
+        var visibility = scheduler.State.Definition?.Receive?.Visibility ?? ReceiveBinding.DefaultVisibility;
         if (now >= _extendAt)
         {
             _extendAt = now + (visibility / 3);

@@ -13,9 +13,14 @@ internal sealed partial class JobScheduler
 
     /// <summary>
     /// How many more items the job may claim now: it holds at most twice its allowed workers (those running and the
-    /// next ones, ready to take a slot as it frees), so the source is read no faster than the job frees slots.
+    /// next ones, ready to take a slot as it frees), so the source is read no faster than the job frees slots. Claims
+    /// come in batches: while it holds more than its workers can run, it wants none.
     /// </summary>
-    public int ItemsWanted(DateTimeOffset now) => Receiving is null ? 0 : Math.Max(0, (2 * AllowedWorkers(now)) - ItemsRunning);
+    public int ItemsWanted(DateTimeOffset now)
+    {
+        var allowed = AllowedWorkers(now);
+        return Receiving is null || ItemsRunning > allowed ? 0 : (2 * allowed) - ItemsRunning;
+    }
 
     /// <summary>
     /// Takes claimed items in as runs due now (an item the job already holds, delivered again after its visibility
@@ -59,6 +64,11 @@ internal sealed partial class JobScheduler
     /// </summary>
     public bool ItemsEnded(IReadOnlyList<JobExecution> finished)
     {
+        if (State.Items.Count == 0)
+        {
+            return false;
+        }
+
         var any = false;
         foreach (var record in finished)
         {
