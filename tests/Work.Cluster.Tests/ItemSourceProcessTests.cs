@@ -37,6 +37,7 @@ public sealed class ItemSourceProcessTests(ITestOutputHelper output)
             }
 
             // The last thousand through the HTTP API, one of them twice: the key refuses the second.
+            await cluster.Silos[0].ReadyAsync();
             using var http = cluster.Silos[0].Http();
             var items = Enumerable.Range(Items - 1_000, 1_000).Append(Items - 1).Select(i => new { args = new { ms = 5, n = i }, idempotencyKey = $"order-{i}" });
             using var response = await http.PostAsJsonAsync("api/sources/incoming/items", new { items });
@@ -55,7 +56,9 @@ public sealed class ItemSourceProcessTests(ITestOutputHelper output)
 
             // Every item is acknowledged in the end; none is dead, none left.
             await Eventually.WaitUntilAsync(async () => (await client.GetSourceAsync("incoming")).Acknowledged == Items, $"all {Items} items acknowledged", TimeSpan.FromMinutes(3));
-            using var survivor = cluster.Silos.First(s => s != victim).Http();
+            var other = cluster.Silos.First(s => s != victim);
+            await other.ReadyAsync();
+            using var survivor = other.Http();
             var info = await survivor.GetFromJsonAsync<JsonElement>("api/sources/incoming");
             Assert.Equal((0L, 0L, 0L, (long)Items), (info.GetProperty("ready").GetInt64(), info.GetProperty("claimed").GetInt64(), info.GetProperty("dead").GetInt64(), info.GetProperty("acknowledged").GetInt64()));
 
