@@ -123,9 +123,15 @@ internal sealed partial class WorkCli
         var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts in all; 1 means no retries.", DefaultValueFactory = _ => 1 };
         var misfire = new Option<MisfirePolicy>("--misfire") { Description = "What to do with recurring due times missed while down.", DefaultValueFactory = _ => MisfirePolicy.FireOnce };
         var receiveOption = new Option<string?>("--receive") { Description = "Perform the job once for every item enqueued to this source." };
-        var define = new Command("define", "Define a job, or update its definition.") { name, handler, argsOption, queue, timeout, maxWorkers, startInterval, everyOption, syncOption, firstRunOption, maxAttempts, misfire, receiveOption };
+        var streamOption = new Option<string?>("--stream") { Description = "Perform the job once for every item of its stream on this stream provider (the silos' is 'work')." };
+        var define = new Command("define", "Define a job, or update its definition.") { name, handler, argsOption, queue, timeout, maxWorkers, startInterval, everyOption, syncOption, firstRunOption, maxAttempts, misfire, receiveOption, streamOption };
         define.SetAction((parse, ct) => RunAsync(parse, ct, async (client, output) =>
         {
+            if (parse.GetValue(receiveOption) is not null && parse.GetValue(streamOption) is not null)
+            {
+                throw new ArgumentException("--receive and --stream cannot go together: a job reads one source.");
+            }
+
             if (parse.GetValue(firstRunOption) is not null && parse.GetValue(everyOption) is null)
             {
                 throw new ArgumentException("--first-run gives the first run of a recurring schedule: give --every too.");
@@ -143,7 +149,9 @@ internal sealed partial class WorkCli
                 Every = parse.GetValue(everyOption) is { } every ? new EverySchedule { Interval = every, Sync = parse.GetValue(syncOption), FirstRun = parse.GetValue(firstRunOption) } : null,
                 Retry = parse.GetValue(maxAttempts) == 1 ? RetryPolicy.None : new RetryPolicy { MaxAttempts = parse.GetValue(maxAttempts) },
                 Misfire = parse.GetValue(misfire),
-                Receive = parse.GetValue(receiveOption) is { } receive ? new ReceiveBinding(receive) : null,
+                Receive = parse.GetValue(receiveOption) is { } receive ? new ReceiveBinding(receive)
+                    : parse.GetValue(streamOption) is { } stream ? ReceiveBinding.FromStream(stream)
+                    : null,
             };
             await client.DefineAsync(parse.GetValue(name)!, definition);
             await WriteAsync(parse, output, new { defined = parse.GetValue(name) }, $"defined {parse.GetValue(name)}");
@@ -257,7 +265,7 @@ internal sealed partial class WorkCli
                 new[] { "lost", info.Lost.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 new[] { "silo", info.Silo ?? "-" },
                 new[] { "waiting", info.Waiting ?? "-" },
-                new[] { "receives", definition?.Receive is { } r ? $"source '{r.Source}', {info.HeldItems} items held" : "-" },
+                new[] { "receives", definition?.Receive is { } r ? $"{(r.Kind == SourceKind.Stream ? "stream on provider" : "source")} '{r.Source}', {info.HeldItems} items held" : "-" },
             };
             await Table.WriteAsync(output, null, rows);
         }));

@@ -8,6 +8,13 @@ namespace Work;
 /// keeps them invisible to other readers while it holds them, and acknowledges each once its execution's final status
 /// is recorded; an item whose execution fails past the retry policy, or that was delivered
 /// <see cref="MaxDeliveries"/> times without an acknowledgement, goes to the dead letter table.
+/// <para>
+/// <see cref="FromStream"/> binds the job to an Orleans stream instead: the stream <see cref="WorkStreams.Namespace"/>
+/// keyed by the job's name, on the stream provider <see cref="Source"/> names. The job accepts each item durably (as
+/// a perform is accepted) before the stream's delivery call returns, and only while it has room, so the stream is read
+/// no faster than the job frees slots. <see cref="Visibility"/>, <see cref="MaxDeliveries"/> and
+/// <see cref="PollInterval"/> are the table queue's and do not apply to a stream: its provider redelivers.
+/// </para>
 /// </summary>
 [GenerateSerializer, Immutable, Alias("work.receive")]
 public sealed record ReceiveBinding
@@ -24,12 +31,24 @@ public sealed record ReceiveBinding
     /// <summary>The deliveries before the dead letter table unless a number is given: 5.</summary>
     public const int DefaultMaxDeliveries = 5;
 
-    /// <summary>Creates a binding to <paramref name="source"/>.</summary>
+    /// <summary>Creates a binding to the table queue <paramref name="source"/>.</summary>
     public ReceiveBinding(string source) => Source = source;
 
-    /// <summary>The source's name (the rules of a job name).</summary>
+    /// <summary>
+    /// Binds a job to its Orleans stream on the stream provider <paramref name="provider"/>: the stream
+    /// <see cref="WorkStreams.Namespace"/> keyed by the job's name (<see cref="WorkStreams.JobStream"/>). The silos
+    /// must have that provider (the silo's <c>Work:Streams</c>, or <c>AddWorkMemoryStreams</c> /
+    /// <c>AddWorkPostgresStreams</c> and their own providers).
+    /// </summary>
+    public static ReceiveBinding FromStream(string provider = WorkStreams.ProviderName) => new(provider) { Kind = SourceKind.Stream };
+
+    /// <summary>The table queue's name, or for a stream, the stream provider's name (the rules of a job name).</summary>
     [Id(0)]
     public string Source { get; init; }
+
+    /// <summary>What <see cref="Source"/> names: the product's table queue (the default) or an Orleans stream provider.</summary>
+    [Id(4)]
+    public SourceKind Kind { get; init; } = SourceKind.Table;
 
     /// <summary>
     /// How long a claimed item stays invisible to other readers; the job extends it while it holds the item, so it
@@ -53,6 +72,11 @@ public sealed record ReceiveBinding
         if (JobLimits.NameProblem(Source, "Receive.Source") is { } name)
         {
             failures.Add(name);
+        }
+
+        if (Kind is not (SourceKind.Table or SourceKind.Stream))
+        {
+            failures.Add($"Receive.Kind must be Table or Stream; it is {(int)Kind}.");
         }
 
         if (Visibility < TimeSpan.FromSeconds(1) || Visibility > MaxVisibility)
@@ -94,9 +118,26 @@ public sealed record WorkItem
     [Id(3)]
     public string? IdempotencyKey { get; init; }
 
-    /// <summary>When it was enqueued.</summary>
+    /// <summary>When it was enqueued (for a stream item, when the job accepted it).</summary>
     [Id(4)]
     public DateTimeOffset EnqueuedAt { get; init; }
+
+    /// <summary>
+    /// For an item from a stream, its index in the batch it was published in (with <see cref="Id"/>, the sequence
+    /// number, its position in the stream as its provider delivered it); 0 for the table queue.
+    /// </summary>
+    [Id(5)]
+    public int Index { get; init; }
+}
+
+/// <summary>What a <see cref="ReceiveBinding"/> reads.</summary>
+public enum SourceKind
+{
+    /// <summary>The product's table queue in the silos' database.</summary>
+    Table = 0,
+
+    /// <summary>The job's Orleans stream (<see cref="WorkStreams.JobStream"/>) on a stream provider.</summary>
+    Stream = 1,
 }
 
 /// <summary>One item to enqueue to a source.</summary>

@@ -47,7 +47,7 @@ public sealed class JobConfig
     /// <summary>Whether to start the job once defined; true by default.</summary>
     public bool Start { get; set; } = true;
 
-    /// <summary>The item source whose every item the job performs once (<c>Work:Jobs:X:Receive:Source</c>), or null.</summary>
+    /// <summary>The item source whose every item the job performs once (<c>Work:Jobs:X:Receive:Source</c>, or <c>:Stream</c>), or null.</summary>
     public ReceiveConfig? Receive { get; set; }
 
     /// <summary>The definition, or every problem with this configuration named by its key.</summary>
@@ -89,6 +89,11 @@ public sealed class JobConfig
             Misfire = Misfire,
             Receive = Receive?.ToBinding(),
         };
+        if (Receive?.Problem() is { } receiveProblem)
+        {
+            failures.Add($"{prefix}: {receiveProblem}");
+        }
+
         failures.AddRange(definition.Validate().Select(f => string.Create(CultureInfo.InvariantCulture, $"{prefix}: {f}")));
         if (Every is { } interval && interval > TimeSpan.Zero && JobLimits.IntervalProblem(interval, minInterval, "Every.Interval") is { } tooShort)
         {
@@ -99,11 +104,17 @@ public sealed class JobConfig
     }
 }
 
-/// <summary>A job's source in configuration (<c>Work:Jobs:X:Receive</c>): its name, and the binding's defaults otherwise.</summary>
+/// <summary>
+/// A job's source in configuration (<c>Work:Jobs:X:Receive</c>): a table queue's name (<c>Source</c>), or the stream
+/// provider whose stream of the job it reads (<c>Stream</c>, usually <c>work</c>), and the binding's defaults otherwise.
+/// </summary>
 public sealed class ReceiveConfig
 {
-    /// <summary>The source's name.</summary>
+    /// <summary>The table queue's name.</summary>
     public string? Source { get; set; }
+
+    /// <summary>The stream provider whose stream of the job it reads, instead of a table queue.</summary>
+    public string? Stream { get; set; }
 
     /// <summary>How long a claimed item stays invisible to other readers.</summary>
     public TimeSpan Visibility { get; set; } = ReceiveBinding.DefaultVisibility;
@@ -114,6 +125,16 @@ public sealed class ReceiveConfig
     /// <summary>How often an empty source is looked at again.</summary>
     public TimeSpan PollInterval { get; set; } = ReceiveBinding.DefaultPollInterval;
 
+    /// <summary>Why the section cannot be a binding, or null.</summary>
+    public string? Problem() => (Source, Stream) switch
+    {
+        (not null, not null) => "Receive takes a Source (a table queue) or a Stream (a stream provider), not both.",
+        (null, null) => "Receive needs a Source (a table queue) or a Stream (a stream provider).",
+        _ => null,
+    };
+
     /// <summary>The binding.</summary>
-    public ReceiveBinding ToBinding() => new(Source ?? "") { Visibility = Visibility, MaxDeliveries = MaxDeliveries, PollInterval = PollInterval };
+    public ReceiveBinding ToBinding() => Stream is { } provider
+        ? ReceiveBinding.FromStream(provider)
+        : new(Source ?? "") { Visibility = Visibility, MaxDeliveries = MaxDeliveries, PollInterval = PollInterval };
 }

@@ -34,6 +34,8 @@ var http = SiloHttp.Read(builder.Configuration, failures);
 var logging = SiloLogging.Read(builder.Configuration, failures);
 var tls = builder.Configuration.GetSection(WorkTlsOptions.SectionName).Get<WorkTlsOptions>() ?? new WorkTlsOptions();
 failures.AddRange(tls.Validate());
+var streams = builder.Configuration.GetSection(WorkStreamOptions.SectionName).Get<WorkStreamOptions>() ?? new WorkStreamOptions();
+failures.AddRange(streams.Validate());
 if (failures.Count > 0)
 {
     Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", failures));
@@ -90,6 +92,16 @@ builder.UseOrleans(orleans =>
         default:
             orleans.UseWorkSqlite(silo.DatabasePath);
             break;
+    }
+
+    // Jobs' streams (ReceiveBinding.FromStream): durable in PostgreSQL, in memory otherwise.
+    if (streams.Enabled && silo.Storage == SiloStorage.Postgres)
+    {
+        orleans.AddWorkPostgresStreams(connectionString!, streams, silo.ApplySchema);
+    }
+    else if (streams.Enabled)
+    {
+        orleans.AddWorkMemoryStreams(streams);
     }
 
     if (tls.Enabled)

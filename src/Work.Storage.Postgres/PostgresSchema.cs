@@ -12,7 +12,7 @@ public static class PostgresSchema
 {
     /// <summary>The scripts, in the order they must run.</summary>
     public static IReadOnlyList<string> Scripts { get; } =
-        ["Postgres-Main.sql", "Postgres-Clustering.sql", "Postgres-Persistence.sql", "Postgres-Reminders.sql", "Postgres-Items.sql"];
+        ["Postgres-Main.sql", "Postgres-Clustering.sql", "Postgres-Persistence.sql", "Postgres-Reminders.sql", "Postgres-Items.sql", "Postgres-Streaming.sql"];
 
     // An arbitrary key that names "the Work.Orleans schema" among advisory locks.
     private const long LockKey = 0x574F524B_5343484D; // "WORKSCHM"

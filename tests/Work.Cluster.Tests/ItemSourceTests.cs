@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using Work.Client;
 using Work.Grains;
 using Work.Hosting;
 using Work.Pipeline;
@@ -14,7 +15,7 @@ namespace Work.Cluster.Tests;
 /// under the job's cap, duplicates are refused by key, failures past the retry policy end in the dead letter table,
 /// the source is read no faster than the job frees slots, and a stopped job gives its items back.
 /// </summary>
-public abstract class ItemSourceTests(ItemCluster fixture)
+public abstract partial class ItemSourceTests(ItemCluster fixture)
 {
     private readonly TestCluster _cluster = fixture.Cluster;
 
@@ -223,6 +224,9 @@ internal sealed class ItemBoard
 
     public ConcurrentDictionary<long, ItemRun> Runs { get; } = new();
 
+    /// <summary>The runs by the number in their args (a stream item's id is its position in the stream).</summary>
+    public ConcurrentDictionary<int, ItemRun> ByNumber { get; } = new();
+
     public int MaxConcurrent => Volatile.Read(ref _max);
 
     public static ItemBoard New() => s_boards.GetOrAdd(Guid.NewGuid().ToString("N"), id => new ItemBoard(id));
@@ -238,6 +242,7 @@ internal sealed class ItemBoard
         var board = s_boards[context.Args.Get<string>("run")];
         var item = (WorkItem)context.Item!;
         board.Runs.AddOrUpdate(item.Id, _ => new ItemRun(item, context.Args.Get<int>("n"), 1), (_, run) => run with { Count = run.Count + 1 });
+        board.ByNumber.AddOrUpdate(context.Args.Get<int>("n"), n => new ItemRun(item, n, 1), (_, run) => run with { Count = run.Count + 1 });
         var now = Interlocked.Increment(ref board._running);
         var seen = Volatile.Read(ref board._max);
         while (now > seen && Interlocked.CompareExchange(ref board._max, now, seen) != seen)
@@ -279,6 +284,8 @@ public abstract class ItemCluster : IAsyncLifetime
 
     public abstract int ItemCount { get; }
 
+    public abstract int StreamItemCount { get; }
+
     protected abstract void Configure(TestClusterBuilder builder);
 
     public async Task InitializeAsync()
@@ -306,6 +313,8 @@ public sealed class SqliteItemCluster : ItemCluster
 
     public override int ItemCount => 2_000;
 
+    public override int StreamItemCount => 1_000;
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -316,15 +325,21 @@ public sealed class SqliteItemCluster : ItemCluster
     {
         builder.Properties["DatabasePath"] = Path.Combine(_folder, "work.db");
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
     }
 
     internal sealed class SiloConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder silo)
         {
-            silo.UseWorkSqlite(silo.Configuration["DatabasePath"]!);
+            silo.UseWorkSqlite(silo.Configuration["DatabasePath"]!).AddWorkMemoryStreams();
             ItemSourceTests.ConfigureWork(silo);
         }
+    }
+
+    internal sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder client) => client.AddWorkMemoryStreams();
     }
 }
 
@@ -333,6 +348,8 @@ public sealed class PostgresItemCluster : ItemCluster
     public override short SiloCount => 3;
 
     public override int ItemCount => 10_000;
+
+    public override int StreamItemCount => 2_000;
 
     protected override void Configure(TestClusterBuilder builder)
     {
@@ -348,7 +365,7 @@ public sealed class PostgresItemCluster : ItemCluster
         public void Configure(ISiloBuilder silo)
         {
             var connectionString = silo.Configuration["ConnectionString"]!;
-            silo.UseWorkPostgresClustering(connectionString).UseWorkPostgres(connectionString);
+            silo.UseWorkPostgresClustering(connectionString).UseWorkPostgres(connectionString).AddWorkPostgresStreams(connectionString);
             ItemSourceTests.ConfigureWork(silo);
         }
     }
@@ -360,7 +377,7 @@ public sealed class PostgresItemCluster : ItemCluster
             {
                 o.Invariant = WorkPostgresSiloBuilderExtensions.PostgresInvariant;
                 o.ConnectionString = configuration["ConnectionString"];
-            });
+            }).AddWorkPostgresStreams(configuration["ConnectionString"]!);
     }
 }
 

@@ -24,7 +24,8 @@ internal sealed partial class ConcurrentJobGrain
     // A binding needs the silos' database.
     private void CheckReceive(JobDefinition definition)
     {
-        if (definition.Receive is not null && _itemStore is null)
+        CheckStream(definition);
+        if (definition.Receive is { Kind: SourceKind.Table } && _itemStore is null)
         {
             throw new ArgumentException(
                 $"Job '{Name}' cannot read source '{definition.Receive.Source}': this cluster keeps no item sources. Sources live in the silos' database (UseWorkSqlite or UseWorkPostgres). Job '{Name}' was not defined.");
@@ -35,6 +36,11 @@ internal sealed partial class ConcurrentJobGrain
     private void Completed(List<JobExecution> finished)
     {
         _waiters.Complete(finished);
+        if (finished.Count > 0)
+        {
+            StreamRoomMayHaveOpened();
+        }
+
         if (finished.Count > 0 && _scheduler is { } scheduler && scheduler.ItemsEnded(finished))
         {
             _ = SettleItemsAsync();
@@ -45,7 +51,7 @@ internal sealed partial class ConcurrentJobGrain
     private void ReadItems(JobScheduler scheduler)
     {
         KeepItemTimer(scheduler);
-        if (_itemStore is null || _claiming || _conflicted || _unserved || scheduler.Receiving is not { } binding)
+        if (_itemStore is null || _claiming || _conflicted || _unserved || scheduler.Receiving is not { Kind: SourceKind.Table } binding)
         {
             return;
         }
@@ -164,7 +170,8 @@ internal sealed partial class ConcurrentJobGrain
     // left to settle and purges old acknowledged ones; it also keeps the job in memory.
     private void KeepItemTimer(JobScheduler scheduler)
     {
-        var needed = _itemStore is not null && !_conflicted && (scheduler.Receiving is not null || scheduler.State.Items.Count > 0);
+        var needed = _itemStore is not null && !_conflicted
+            && (scheduler.Receiving is { Kind: SourceKind.Table } || scheduler.State.Items.Values.Any(h => !h.FromStream));
         var period = scheduler.State.Definition?.Receive?.PollInterval ?? ReceiveBinding.DefaultPollInterval;
         if (needed && _itemTimer is not null && period == _itemTimerPeriod)
         {
@@ -199,7 +206,7 @@ internal sealed partial class ConcurrentJobGrain
             _extendAt = now + (visibility / 3);
             try
             {
-                foreach (var bySource in scheduler.State.Items.Values.Where(h => h.Settlement == ItemSettlement.None).GroupBy(h => h.Item.Source))
+                foreach (var bySource in scheduler.State.Items.Values.Where(h => h.Settlement == ItemSettlement.None && !h.FromStream).GroupBy(h => h.Item.Source))
                 {
                     await _itemStore.ExtendAsync(bySource.Key, bySource.Select(h => h.Item.Id).ToList(), now + visibility);
                 }
@@ -211,7 +218,7 @@ internal sealed partial class ConcurrentJobGrain
             }
         }
 
-        if (scheduler.Receiving is { } binding && now >= _purgeAt)
+        if (scheduler.Receiving is { Kind: SourceKind.Table } binding && now >= _purgeAt)
         {
             _purgeAt = now + s_purgeEvery;
             try
@@ -226,9 +233,6 @@ internal sealed partial class ConcurrentJobGrain
 
         await SettleItemsAsync();
         ReadItems(scheduler);
-        if (scheduler.Receiving is null && scheduler.State.Items.Count == 0)
-        {
-            KeepItemTimer(scheduler);
-        }
+        KeepItemTimer(scheduler);
     }
 }

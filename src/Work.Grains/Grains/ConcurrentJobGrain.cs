@@ -172,6 +172,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var lowered = scheduler.IsDefined && definition.MaxWorkers < scheduler.Definition.MaxWorkers;
         scheduler.Define(definition);
         await PumpAsync(mustSave: true);
+        StreamRoomMayHaveOpened();
         if (lowered)
         {
             // Runs sent ahead would keep the slots they take over: they come back and wait under the new cap.
@@ -183,6 +184,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     {
         (await UsableAsync()).Start();
         await PumpAsync(mustSave: true);
+        StreamRoomMayHaveOpened();
     }
 
     public async Task StopAsync()

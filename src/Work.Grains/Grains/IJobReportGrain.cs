@@ -29,6 +29,16 @@ internal interface IJobReportGrain : IGrainWithStringKey
     [Alias("Renew")]
     Task RenewAsync(IReadOnlyList<ExecutionLease> leases);
 
+    /// <summary>
+    /// An item the job's stream on <paramref name="provider"/> delivers: taken in as a run once the job is started,
+    /// bound to a stream on that provider and has room (<see cref="Scheduling.JobScheduler.StreamRoom"/>), and durably
+    /// accepted before this returns its execution id. Returns null when there was no room within a few seconds: the
+    /// stream's consumer asks again. An item the job holds already (same idempotency key or stream position) is
+    /// not taken twice.
+    /// </summary>
+    [Alias("AcceptStreamItem")]
+    Task<string?> AcceptStreamItemAsync(string provider, WorkItem item, JobArgs? args);
+
     /// <summary>Loads the job, which arms its alarm for its next due time: how a job that left memory while idle is woken.</summary>
     [Alias("Wake")]
     Task WakeAsync();

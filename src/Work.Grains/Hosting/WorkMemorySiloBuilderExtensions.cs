@@ -21,4 +21,25 @@ public static class WorkMemorySiloBuilderExtensions
             .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
         return builder.UseInMemoryReminderService();
     }
+
+    /// <summary>
+    /// Adds the stream provider <see cref="WorkStreams.ProviderName"/> in memory, for jobs bound to a stream
+    /// (<see cref="ReceiveBinding.FromStream"/>): items live in the silos' memory until a job accepts them and are
+    /// lost with the silo that holds them. Not durable: on PostgreSQL, <c>AddWorkPostgresStreams</c> is.
+    /// </summary>
+    public static ISiloBuilder AddWorkMemoryStreams(this ISiloBuilder builder, WorkStreamOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        options ??= new WorkStreamOptions();
+        if (options.Validate() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException("Work streams: " + string.Join(" ", problems), nameof(options));
+        }
+
+        return builder.AddMemoryStreams(WorkStreams.ProviderName, streams =>
+        {
+            streams.ConfigurePartitioning(options.Partitions);
+            streams.ForJobs();
+        });
+    }
 }

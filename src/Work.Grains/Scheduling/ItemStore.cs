@@ -109,4 +109,8 @@ internal sealed record HeldItem
     /// <summary>The final error of its execution, once settled.</summary>
     [Id(3)]
     public string? Error { get; init; }
+
+    /// <summary>True for an item from a stream: nothing is settled in a source, it is forgotten once its execution ends.</summary>
+    [Id(4)]
+    public bool FromStream { get; init; }
 }

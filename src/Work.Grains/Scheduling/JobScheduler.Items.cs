@@ -19,8 +19,38 @@ internal sealed partial class JobScheduler
     public int ItemsWanted(DateTimeOffset now)
     {
         var allowed = AllowedWorkers(now);
-        return Receiving is null || ItemsRunning > allowed ? 0 : (2 * allowed) - ItemsRunning;
+        return Receiving is not { Kind: SourceKind.Table } || ItemsRunning > allowed ? 0 : (2 * allowed) - ItemsRunning;
     }
+
+    /// <summary>
+    /// Whether the job takes an item from its stream on <paramref name="provider"/> now: it is started and bound to a
+    /// stream on that provider, and holds fewer than twice its allowed workers (the same bound as for the table queue,
+    /// an item at a time, since a stream delivers them one by one).
+    /// </summary>
+    public bool StreamRoom(string provider, DateTimeOffset now) =>
+        Receiving is { Kind: SourceKind.Stream } binding && binding.Source == provider && ItemsRunning < 2 * AllowedWorkers(now);
+
+    /// <summary>
+    /// Takes an item delivered by the job's stream in as a run due now, and returns its execution id; an item the job
+    /// holds already (same idempotency key, or same position in the stream) is not run twice: its execution's id is
+    /// returned.
+    /// </summary>
+    public string AcceptStreamItem(WorkItem item, JobArgs? args)
+    {
+        foreach (var (id, held) in State.Items)
+        {
+            if (held.FromStream && held.Settlement == ItemSettlement.None && SameStreamItem(held.Item, item))
+            {
+                return id;
+            }
+        }
+
+        return Take(item, args, fromStream: true).ExecutionId;
+    }
+
+    private static bool SameStreamItem(WorkItem held, WorkItem item) => item.IdempotencyKey is { } key
+        ? held.IdempotencyKey == key
+        : held.IdempotencyKey is null && held.Source == item.Source && held.Id == item.Id && held.Index == item.Index;
 
     /// <summary>
     /// Takes claimed items in as runs due now (an item the job already holds, delivered again after its visibility
@@ -28,9 +58,7 @@ internal sealed partial class JobScheduler
     /// </summary>
     public int AcceptItems(IReadOnlyList<ClaimedItem> claimed)
     {
-        var held = State.Items.Values.Select(h => (h.Item.Source, h.Item.Id)).ToHashSet();
-        var now = _time.GetUtcNow();
-        var definition = Definition;
+        var held = State.Items.Values.Where(h => !h.FromStream).Select(h => (h.Item.Source, h.Item.Id)).ToHashSet();
         var accepted = 0;
         foreach (var (item, args) in claimed)
         {
@@ -39,28 +67,36 @@ internal sealed partial class JobScheduler
                 continue;
             }
 
-            var run = new PendingRun
-            {
-                ExecutionId = ExecutionIds.New(now),
-                DueAt = now,
-                Args = args,
-                TraceParent = definition.Job.TraceParent,
-                TraceState = definition.Job.TraceState,
-                Item = item,
-            };
-            Ready.Enqueue(run);
-            State.Items[run.ExecutionId] = new HeldItem { Item = item };
-            ItemsRunning++;
+            Take(item, args, fromStream: false);
             accepted++;
         }
 
         return accepted;
     }
 
+    private PendingRun Take(WorkItem item, JobArgs? args, bool fromStream)
+    {
+        var definition = Definition;
+        var run = new PendingRun
+        {
+            ExecutionId = ExecutionIds.New(_time.GetUtcNow()),
+            DueAt = _time.GetUtcNow(),
+            Args = args,
+            TraceParent = definition.Job.TraceParent,
+            TraceState = definition.Job.TraceState,
+            Item = item,
+        };
+        Ready.Enqueue(run);
+        State.Items[run.ExecutionId] = new HeldItem { Item = item, FromStream = fromStream };
+        ItemsRunning++;
+        return run;
+    }
+
     /// <summary>
     /// Decides what becomes of the items whose executions just ended (in <paramref name="finished"/>, final records):
     /// a success is acknowledged; a failure goes to the dead letter table, or back to the source when the job stopped.
-    /// Returns true when any was decided: the caller settles them once the records are durable.
+    /// An item from a stream is forgotten: its execution's record is all that is left of it. Returns true when a table
+    /// item was decided: the caller settles them once the records are durable.
     /// </summary>
     public bool ItemsEnded(IReadOnlyList<JobExecution> finished)
     {
@@ -74,6 +110,13 @@ internal sealed partial class JobScheduler
         {
             if (!State.Items.TryGetValue(record.ExecutionId, out var held) || held.Settlement != ItemSettlement.None)
             {
+                continue;
+            }
+
+            if (held.FromStream)
+            {
+                State.Items.Remove(record.ExecutionId);
+                ItemsRunning--;
                 continue;
             }
 
@@ -101,11 +144,18 @@ internal sealed partial class JobScheduler
         }
     }
 
-    // A deleted job hears no more of its runs: every item it holds goes back to the source.
+    // A deleted job hears no more of its runs: every item it holds goes back to the source (a stream's are dropped
+    // with the job: a stream cannot take an item back).
     private void ReleaseItems()
     {
         foreach (var (id, held) in State.Items.Where(p => p.Value.Settlement == ItemSettlement.None).ToList())
         {
+            if (held.FromStream)
+            {
+                State.Items.Remove(id);
+                continue;
+            }
+
             State.Items[id] = held with { Settlement = ItemSettlement.Release, Status = JobStatus.NoResponse, Error = "The job was deleted." };
         }
 

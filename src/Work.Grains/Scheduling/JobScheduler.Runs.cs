@@ -5,13 +5,17 @@ namespace Work.Scheduling;
 // How runs come and go: stopping, deleting and cancelling, recurring ticks, expired leases, finished attempts and retries.
 internal sealed partial class JobScheduler
 {
-    /// <summary>Stops the job; returns the attempts in flight, whose executors should be told to cancel.</summary>
-    public IReadOnlyList<InFlightRun> Stop(List<JobExecution> cancelled)
+    /// <summary>
+    /// Stops the job; returns the attempts in flight, whose executors should be told to cancel. Items the job took
+    /// from its stream and has not started stay and run (a stream cannot take an item back) unless
+    /// <paramref name="streamItemsToo"/>.
+    /// </summary>
+    public IReadOnlyList<InFlightRun> Stop(List<JobExecution> cancelled, bool streamItemsToo = false)
     {
         State.Started = false;
         State.Recurring = null;
-        CancelPending(null, cancelled);
-        return MarkCancelled(null);
+        CancelPending(null, cancelled, keepStreamItems: !streamItemsToo);
+        return MarkCancelled(null, keepQueuedStreamItems: !streamItemsToo);
     }
 
     /// <summary>
@@ -21,7 +25,7 @@ internal sealed partial class JobScheduler
     /// </summary>
     public IReadOnlyList<InFlightRun> Delete(List<JobExecution> cancelled)
     {
-        var running = Stop(cancelled);
+        var running = Stop(cancelled, streamItemsToo: true);
         ReleaseItems();
         State.InFlight.Clear();
         _queued = 0;
@@ -229,7 +233,7 @@ internal sealed partial class JobScheduler
         finished.Add(execution);
     }
 
-    private void CancelPending(string? executionId, List<JobExecution> finished)
+    private void CancelPending(string? executionId, List<JobExecution> finished, bool keepStreamItems = false)
     {
         var now = _time.GetUtcNow();
         var cancelled = new List<PendingRun>();
@@ -245,7 +249,17 @@ internal sealed partial class JobScheduler
         });
         if (executionId is null)
         {
-            cancelled.AddRange(Ready.Clear());
+            foreach (var run in Ready.Clear())
+            {
+                if (keepStreamItems && IsStreamItem(run))
+                {
+                    Ready.Enqueue(run);
+                }
+                else
+                {
+                    cancelled.Add(run);
+                }
+            }
         }
         else if (Ready.Remove(executionId) is { } run)
         {
@@ -260,12 +274,19 @@ internal sealed partial class JobScheduler
         }
     }
 
+    private bool IsStreamItem(PendingRun run) => run.Item is not null && State.Items.TryGetValue(run.ExecutionId, out var held) && held.FromStream;
+
     // A cancelled attempt keeps its slot until its executor reports, but is never retried.
-    private List<InFlightRun> MarkCancelled(string? executionId)
+    private List<InFlightRun> MarkCancelled(string? executionId, bool keepQueuedStreamItems = false)
     {
         var signalled = new List<InFlightRun>();
         foreach (var (id, inFlight) in State.InFlight.ToList())
         {
+            if (keepQueuedStreamItems && inFlight.Queued && IsStreamItem(inFlight.Run))
+            {
+                continue;
+            }
+
             if ((executionId is null || id == executionId) && !inFlight.Cancelled)
             {
                 signalled.Add(inFlight);

@@ -73,7 +73,7 @@ public static class WorkPostgresSiloBuilderExtensions
         return builder;
     }
 
-    private static void ApplyWorkPostgresSchema(this ISiloBuilder builder, string connectionString)
+    internal static void ApplyWorkPostgresSchema(this ISiloBuilder builder, string connectionString)
     {
         // Storage and clustering on the same database apply it once.
         var target = new PostgresSchemaStartup.Target(connectionString);

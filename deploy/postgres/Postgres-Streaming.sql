@@ -1,0 +1,1 @@
+../../src/Work.Storage.Postgres/Sql/Postgres-Streaming.sql

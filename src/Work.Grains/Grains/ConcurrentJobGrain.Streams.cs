@@ -1,0 +1,66 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Streams;
+
+namespace Work.Grains;
+
+// A job bound to a stream: takes an item its stream delivers once it has room for it, durably, before the delivery
+// call returns; until then the delivery waits, and with it the stream.
+internal sealed partial class ConcurrentJobGrain
+{
+    // How long one delivery call waits for room before it says "not yet" (the stream's consumer calls again).
+    private static readonly TimeSpan s_streamWait = TimeSpan.FromSeconds(10);
+
+    // Completed when room may have opened: an execution ended, or the job was defined or started.
+    private TaskCompletionSource? _streamRoom;
+
+    // A stream binding needs that stream provider on the silos.
+    private void CheckStream(JobDefinition definition)
+    {
+        if (definition.Receive is { Kind: SourceKind.Stream } binding && ServiceProvider.GetKeyedService<IStreamProvider>(binding.Source) is null)
+        {
+            throw new ArgumentException(
+                $"Job '{Name}' cannot read a stream on provider '{binding.Source}': the silo has no stream provider of that name. Enable the silo's streams (Work:Streams:Enabled, provider '{WorkStreams.ProviderName}'), or add that provider to every silo. Job '{Name}' was not defined.");
+        }
+    }
+
+    public async Task<string?> AcceptStreamItemAsync(string provider, WorkItem item, JobArgs? args)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var deadline = _time.GetUtcNow() + s_streamWait;
+        while (true)
+        {
+            var scheduler = await UsableAsync();
+            var now = _time.GetUtcNow();
+            if (scheduler.StreamRoom(provider, now))
+            {
+                var executionId = scheduler.AcceptStreamItem(item with { EnqueuedAt = now }, args);
+                await _acceptPump.RunAsync();
+                return executionId;
+            }
+
+            if (now >= deadline)
+            {
+                return null;
+            }
+
+            var room = _streamRoom ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            try
+            {
+                await room.Task.WaitAsync(deadline - now, _time);
+            }
+            catch (TimeoutException)
+            {
+                // Looked at once more, then "not yet".
+            }
+        }
+    }
+
+    private void StreamRoomMayHaveOpened()
+    {
+        if (_streamRoom is { } room)
+        {
+            _streamRoom = null;
+            room.TrySetResult();
+        }
+    }
+}

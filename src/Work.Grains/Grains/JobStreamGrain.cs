@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace Work.Grains;
+
+/// <summary>The consumer of a job's stream (<see cref="WorkStreams.JobStream"/>), keyed like the job.</summary>
+[Alias("work.IJobStreamGrain")]
+internal interface IJobStreamGrain : IGrainWithStringKey;
+
+/// <summary>
+/// Reads a job's stream on every provider that delivers one (an implicit subscription to
+/// <see cref="WorkStreams.Namespace"/>): each item is handed to the job, which accepts it durably once it has room;
+/// until then the delivery does not return, so the provider holds the stream (and, for a durable provider, the item
+/// stays in its queue). A delivery that could not be handed over in time fails, and the provider delivers it again.
+/// </summary>
+[ImplicitStreamSubscription(WorkStreams.Namespace)]
+internal sealed partial class JobStreamGrain(ILogger<JobStreamGrain> logger) : Grain, IJobStreamGrain, IStreamSubscriptionObserver
+{
+    // Calls to the job before a delivery gives up (each waits up to 10 s for room).
+    private const int Asks = 2;
+
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
+    {
+        var provider = handleFactory.ProviderName;
+        var job = GrainFactory.GetGrain<IJobReportGrain>(this.GetPrimaryKeyString());
+        await handleFactory.Create<ItemRequest>().ResumeAsync((request, token) => DeliverAsync(job, provider, request, token));
+    }
+
+    private async Task DeliverAsync(IJobReportGrain job, string provider, ItemRequest? request, StreamSequenceToken? token)
+    {
+        var name = this.GetPrimaryKeyString();
+        if (request is null || request.Problem() is { } problem)
+        {
+            // Nothing could run it: it is logged and passed over, not delivered again forever.
+            LogRefused(logger, name, provider, token?.ToString() ?? "", request is null ? "it is null." : request.Problem()!);
+            return;
+        }
+
+        var item = new WorkItem
+        {
+            Source = provider,
+            Id = token?.SequenceNumber ?? 0,
+            Index = token?.EventIndex ?? 0,
+            IdempotencyKey = request.IdempotencyKey,
+        };
+        for (var ask = 0; ask < Asks; ask++)
+        {
+            if (await job.AcceptStreamItemAsync(provider, item, request.Args) is { } executionId)
+            {
+                LogAccepted(logger, name, provider, executionId);
+                return;
+            }
+        }
+
+        throw new JobNotReadingException($"Job '{name}' took no item from its stream on provider '{provider}' for {Asks * 10} seconds: it is not defined, not started, not bound to a stream on that provider, or busy with twice its allowed workers. The item is delivered again.");
+    }
+
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "Job {Job} passed over an item of its stream on provider {Provider} at {Token}: {Problem}")]
+    private static partial void LogRefused(ILogger logger, string job, string provider, string token, string problem);
+
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Trace, Message = "Job {Job} accepted an item of its stream on provider {Provider} as execution {ExecutionId}")]
+    private static partial void LogAccepted(ILogger logger, string job, string provider, string executionId);
+}
+
+/// <summary>A job did not take an item its stream delivered in time; the stream provider delivers it again.</summary>
+internal sealed class JobNotReadingException(string message) : Exception(message);
