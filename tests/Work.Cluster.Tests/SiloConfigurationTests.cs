@@ -18,6 +18,8 @@ public sealed class SiloConfigurationTests
         { "Work__Silo__Queues", "default,,gpu", "Work:Silo:Queues must list queue names (or * for every queue), separated by commas; '' is not one." },
         { "Work__Jobs__nightly__Cron", "0 0 25 * * *", "Work:Jobs:nightly: Every.Cron '0 0 25 * * *' is not a valid cron expression" },
         { "Work__Jobs__orders__Receive__MaxDeliveries", "0", "Work:Jobs:orders: Receive.MaxDeliveries must be between 1 and 1000; it is 0." },
+        { "Work__Streams__Partitions", "0", "Work:Streams:Partitions must be between 1 and 64; it is 0." },
+        { "Work__Jobs__orders__Receive__Stream", " work", "Work:Jobs:orders: Receive.Source must not start or end with white space: ' work'." },
         { "Work__Http__ApiKeys__0__Role", "admin", "Work:Http:ApiKeys:0:Role must be 'reader' or 'operator'; it is 'admin'." },
         { "Work__Http__Urls", "ftp://127.0.0.1:21", "Work:Http:Urls must be http:// or https:// addresses separated by semicolons; 'ftp://127.0.0.1:21' is not one." },
     };
@@ -72,13 +74,15 @@ public sealed class SiloConfigurationTests
         {
             await using var migration = SiloProcess.Start(ports[0], ports[1], settings, "migrate");
             Assert.True(await migration.ExitCodeAsync() == 0, $"{run} run: {migration.Output}");
-            Assert.Contains("Applied Postgres-Main.sql, Postgres-Clustering.sql, Postgres-Persistence.sql, Postgres-Reminders.sql", migration.Output, StringComparison.Ordinal);
+            Assert.Contains("Applied Postgres-Main.sql, Postgres-Clustering.sql, Postgres-Persistence.sql, Postgres-Reminders.sql, Postgres-Items.sql, Postgres-Streaming.sql", migration.Output, StringComparison.Ordinal);
         }
 
         await using var connection = new Npgsql.NpgsqlConnection(database);
         await connection.OpenAsync();
         await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM OrleansQuery", connection);
-        Assert.Equal(20L, await command.ExecuteScalarAsync());
+
+        // Membership, grain state and reminders 20; the stream provider's 6.
+        Assert.Equal(26L, await command.ExecuteScalarAsync());
     }
 
     [Fact]

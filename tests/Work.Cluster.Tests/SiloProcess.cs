@@ -214,7 +214,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>Connects a client, retrying while the silo starts.</summary>
-    public async Task<(IHost Host, WorkClient Client)> ConnectAsync()
+    public async Task<(IHost Host, WorkClient Client)> ConnectAsync(Action<IClientBuilder>? configure = null)
     {
         var deadline = DateTimeOffset.UtcNow + ClusterFixture.SafetyBound;
         while (true)
@@ -226,7 +226,7 @@ internal sealed class SiloProcess : IAsyncDisposable
 
             try
             {
-                return await ConnectToGatewayAsync(GatewayPort, WorkDefaults.ClusterId);
+                return await ConnectToGatewayAsync(GatewayPort, WorkDefaults.ClusterId, configure);
             }
             catch (Exception) when (DateTimeOffset.UtcNow < deadline)
             {
@@ -236,17 +236,21 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>A client of the cluster <paramref name="clusterId"/> through the gateway on a loopback port.</summary>
-    public static async Task<(IHost Host, WorkClient Client)> ConnectToGatewayAsync(int gatewayPort, string clusterId)
+    public static async Task<(IHost Host, WorkClient Client)> ConnectToGatewayAsync(int gatewayPort, string clusterId, Action<IClientBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client
-            .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort))
-            .Configure<Orleans.Configuration.ClusterOptions>(o =>
-            {
-                o.ClusterId = clusterId;
-                o.ServiceId = clusterId;
-            }));
+        builder.UseOrleansClient(client =>
+        {
+            client
+                .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort))
+                .Configure<Orleans.Configuration.ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = clusterId;
+                });
+            configure?.Invoke(client);
+        });
         var host = builder.Build();
         try
         {
