@@ -273,6 +273,11 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         var defined = await PutJsonAsync(http, $"/api/jobs/{name}", """{ "job": { "handler": "echo" }, "receive": { "source": "orders" } }""");
         Assert.Equal(HttpStatusCode.BadRequest, defined.StatusCode);
         Assert.Contains("cannot read source 'orders'", (await Json(defined)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // Nor streams: a binding to a stream provider the silo lacks is refused with its name.
+        var streamed = await PutJsonAsync(http, $"/api/jobs/{name}", """{ "job": { "handler": "echo" }, "receive": { "source": "work", "kind": "stream" } }""");
+        Assert.Equal(HttpStatusCode.BadRequest, streamed.StatusCode);
+        Assert.Contains("cannot read a stream on provider 'work'", (await Json(streamed)).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
