@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams;
+using Work.Scheduling;
 
 namespace Work.Grains;
 
@@ -23,9 +24,9 @@ internal sealed partial class ConcurrentJobGrain
         }
     }
 
-    public async Task<string?> AcceptStreamItemAsync(string provider, WorkItem item, JobArgs? args)
+    public async Task<bool> AcceptStreamItemsAsync(string provider, IReadOnlyList<ClaimedItem> items)
     {
-        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(items);
         var deadline = _time.GetUtcNow() + s_streamWait;
         while (true)
         {
@@ -33,14 +34,17 @@ internal sealed partial class ConcurrentJobGrain
             var now = _time.GetUtcNow();
             if (scheduler.StreamRoom(provider, now))
             {
-                var executionId = scheduler.AcceptStreamItem(item with { EnqueuedAt = now }, args);
-                await _acceptPump.RunAsync();
-                return executionId;
+                if (scheduler.AcceptStreamItems(items) > 0)
+                {
+                    await _acceptPump.RunAsync();
+                }
+
+                return true;
             }
 
             if (now >= deadline)
             {
-                return null;
+                return false;
             }
 
             var room = _streamRoom ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

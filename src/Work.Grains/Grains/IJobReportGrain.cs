@@ -30,14 +30,14 @@ internal interface IJobReportGrain : IGrainWithStringKey
     Task RenewAsync(IReadOnlyList<ExecutionLease> leases);
 
     /// <summary>
-    /// An item the job's stream on <paramref name="provider"/> delivers: taken in as a run once the job is started,
-    /// bound to a stream on that provider and has room (<see cref="Scheduling.JobScheduler.StreamRoom"/>), and durably
-    /// accepted before this returns its execution id. Returns null when there was no room within a few seconds: the
-    /// stream's consumer asks again. An item the job holds already (same idempotency key or stream position) is
-    /// not taken twice.
+    /// Items the job's stream on <paramref name="provider"/> delivered together: taken in as runs once the job is
+    /// started, bound to a stream on that provider and has room (<see cref="Scheduling.JobScheduler.StreamRoom"/>),
+    /// and durably accepted before this returns true. Returns false when there was no room within a few seconds: the
+    /// stream's consumer asks again. An item the job holds already (same idempotency key or stream position) is not
+    /// taken twice.
     /// </summary>
-    [Alias("AcceptStreamItem")]
-    Task<string?> AcceptStreamItemAsync(string provider, WorkItem item, JobArgs? args);
+    [Alias("AcceptStreamItems")]
+    Task<bool> AcceptStreamItemsAsync(string provider, IReadOnlyList<Scheduling.ClaimedItem> items);
 
     /// <summary>Loads the job, which arms its alarm for its next due time: how a job that left memory while idle is woken.</summary>
     [Alias("Wake")]

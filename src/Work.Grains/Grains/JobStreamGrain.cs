@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Orleans.Streams;
 using Orleans.Streams.Core;
+using Work.Scheduling;
 
 namespace Work.Grains;
 
@@ -10,9 +11,10 @@ internal interface IJobStreamGrain : IGrainWithStringKey;
 
 /// <summary>
 /// Reads a job's stream on every provider that delivers one (an implicit subscription to
-/// <see cref="WorkStreams.Namespace"/>): each item is handed to the job, which accepts it durably once it has room;
-/// until then the delivery does not return, so the provider holds the stream (and, for a durable provider, the item
-/// stays in its queue). A delivery that could not be handed over in time fails, and the provider delivers it again.
+/// <see cref="WorkStreams.Namespace"/>): the items of each delivery (a batch published together, or one item) are
+/// handed to the job, which accepts them durably once it has room; until then the delivery does not return, so the
+/// provider holds the stream (and, for a durable provider, the items stay in its queue). A delivery that could not be
+/// handed over in time fails, and the provider delivers it again.
 /// </summary>
 [ImplicitStreamSubscription(WorkStreams.Namespace)]
 internal sealed partial class JobStreamGrain(ILogger<JobStreamGrain> logger) : Grain, IJobStreamGrain, IStreamSubscriptionObserver
@@ -20,47 +22,57 @@ internal sealed partial class JobStreamGrain(ILogger<JobStreamGrain> logger) : G
     // Calls to the job before a delivery gives up (each waits up to 10 s for room).
     private const int Asks = 2;
 
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory)
-    {
-        var provider = handleFactory.ProviderName;
-        var job = GrainFactory.GetGrain<IJobReportGrain>(this.GetPrimaryKeyString());
-        await handleFactory.Create<ItemRequest>().ResumeAsync((request, token) => DeliverAsync(job, provider, request, token));
-    }
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        await handleFactory.Create<ItemRequest>().ResumeAsync(new Observer(this, handleFactory.ProviderName));
 
-    private async Task DeliverAsync(IJobReportGrain job, string provider, ItemRequest? request, StreamSequenceToken? token)
+    private async Task DeliverAsync(string provider, IList<SequentialItem<ItemRequest>> delivered)
     {
         var name = this.GetPrimaryKeyString();
-        if (request is null || request.Problem() is { } problem)
+        var items = new List<ClaimedItem>(delivered.Count);
+        foreach (var (request, token) in delivered.Select(d => (d.Item, d.Token)))
         {
-            // Nothing could run it: it is logged and passed over, not delivered again forever.
-            LogRefused(logger, name, provider, token?.ToString() ?? "", request is null ? "it is null." : request.Problem()!);
+            if (request is null || request.Problem() is { } problem)
+            {
+                // Nothing could run it: it is logged and passed over, not delivered again forever.
+                LogRefused(logger, name, provider, token?.ToString() ?? "", request is null ? "it is null." : request.Problem()!);
+                continue;
+            }
+
+            items.Add(new ClaimedItem(
+                new WorkItem { Source = provider, Id = token?.SequenceNumber ?? 0, Index = token?.EventIndex ?? 0, IdempotencyKey = request.IdempotencyKey },
+                request.Args));
+        }
+
+        if (items.Count == 0)
+        {
             return;
         }
 
-        var item = new WorkItem
-        {
-            Source = provider,
-            Id = token?.SequenceNumber ?? 0,
-            Index = token?.EventIndex ?? 0,
-            IdempotencyKey = request.IdempotencyKey,
-        };
+        var job = GrainFactory.GetGrain<IJobReportGrain>(name);
         for (var ask = 0; ask < Asks; ask++)
         {
-            if (await job.AcceptStreamItemAsync(provider, item, request.Args) is { } executionId)
+            if (await job.AcceptStreamItemsAsync(provider, items))
             {
-                LogAccepted(logger, name, provider, executionId);
+                LogAccepted(logger, name, items.Count, provider);
                 return;
             }
         }
 
-        throw new JobNotReadingException($"Job '{name}' took no item from its stream on provider '{provider}' for {Asks * 10} seconds: it is not defined, not started, not bound to a stream on that provider, or busy with twice its allowed workers. The item is delivered again.");
+        throw new JobNotReadingException($"Job '{name}' took no item from its stream on provider '{provider}' for {Asks * 10} seconds: it is not defined, not started, not bound to a stream on that provider, or busy with twice its allowed workers. The items are delivered again.");
     }
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "Job {Job} passed over an item of its stream on provider {Provider} at {Token}: {Problem}")]
     private static partial void LogRefused(ILogger logger, string job, string provider, string token, string problem);
 
-    [LoggerMessage(EventId = 2021, Level = LogLevel.Trace, Message = "Job {Job} accepted an item of its stream on provider {Provider} as execution {ExecutionId}")]
-    private static partial void LogAccepted(ILogger logger, string job, string provider, string executionId);
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Trace, Message = "Job {Job} accepted {Count} items of its stream on provider {Provider}")]
+    private static partial void LogAccepted(ILogger logger, string job, int count, string provider);
+
+    private sealed class Observer(JobStreamGrain grain, string provider) : IAsyncBatchObserver<ItemRequest>
+    {
+        public Task OnNextAsync(IList<SequentialItem<ItemRequest>> items) => grain.DeliverAsync(provider, items);
+
+        public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+    }
 }
 
 /// <summary>A job did not take an item its stream delivered in time; the stream provider delivers it again.</summary>

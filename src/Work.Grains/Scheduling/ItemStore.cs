@@ -72,7 +72,8 @@ internal abstract class ItemStore
 }
 
 /// <summary>An item as claimed: what it is, and its args.</summary>
-internal sealed record ClaimedItem(WorkItem Item, JobArgs? Args);
+[GenerateSerializer, Immutable, Alias("work.claimed-item")]
+internal sealed record ClaimedItem([property: Id(0)] WorkItem Item, [property: Id(1)] JobArgs? Args);
 
 /// <summary>What becomes of a held item once its execution's final status is recorded.</summary>
 internal enum ItemSettlement

@@ -23,29 +23,36 @@ internal sealed partial class JobScheduler
     }
 
     /// <summary>
-    /// Whether the job takes an item from its stream on <paramref name="provider"/> now: it is started and bound to a
-    /// stream on that provider, and holds fewer than twice its allowed workers (the same bound as for the table queue,
-    /// an item at a time, since a stream delivers them one by one).
+    /// Whether the job takes items from its stream on <paramref name="provider"/> now: it is started and bound to a
+    /// stream on that provider, and holds fewer than twice its allowed workers (the table queue's bound; a batch
+    /// published together is taken together, so it may hold up to a batch more).
     /// </summary>
     public bool StreamRoom(string provider, DateTimeOffset now) =>
         Receiving is { Kind: SourceKind.Stream } binding && binding.Source == provider && ItemsRunning < 2 * AllowedWorkers(now);
 
     /// <summary>
-    /// Takes an item delivered by the job's stream in as a run due now, and returns its execution id; an item the job
-    /// holds already (same idempotency key, or same position in the stream) is not run twice: its execution's id is
-    /// returned.
+    /// Takes items delivered by the job's stream in as runs due now, and returns how many became runs: an item the job
+    /// holds already (same idempotency key, or same position in the stream) is not run twice.
     /// </summary>
-    public string AcceptStreamItem(WorkItem item, JobArgs? args)
+    public int AcceptStreamItems(IReadOnlyList<ClaimedItem> items)
     {
-        foreach (var (id, held) in State.Items)
+        var held = State.Items.Values.Where(h => h.FromStream && h.Settlement == ItemSettlement.None).Select(h => h.Item).ToList();
+        var now = _time.GetUtcNow();
+        var taken = 0;
+        foreach (var (item, args) in items)
         {
-            if (held.FromStream && held.Settlement == ItemSettlement.None && SameStreamItem(held.Item, item))
+            if (held.Exists(h => SameStreamItem(h, item)))
             {
-                return id;
+                continue;
             }
+
+            var stamped = item with { EnqueuedAt = now };
+            Take(stamped, args, fromStream: true);
+            held.Add(stamped);
+            taken++;
         }
 
-        return Take(item, args, fromStream: true).ExecutionId;
+        return taken;
     }
 
     private static bool SameStreamItem(WorkItem held, WorkItem item) => item.IdempotencyKey is { } key

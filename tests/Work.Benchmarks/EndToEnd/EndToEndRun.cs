@@ -29,6 +29,11 @@ internal static class EndToEndRun
             return await RecurringScale.RunAsync(args);
         }
 
+        if (args.Contains("--items") && args.Contains("--stream"))
+        {
+            return await StreamThroughput.RunAsync(args);
+        }
+
         if (args.Contains("--items"))
         {
             return await ItemThroughput.RunAsync(args);

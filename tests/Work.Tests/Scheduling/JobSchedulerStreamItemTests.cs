@@ -24,6 +24,8 @@ public sealed class JobSchedulerStreamItemTests
     private static WorkItem Item(long sequence, int index = 0, string? key = null) =>
         new() { Source = WorkStreams.ProviderName, Id = sequence, Index = index, IdempotencyKey = key };
 
+    private static ClaimedItem Taken(WorkItem item) => new(item, null);
+
     private JobExecution Result(PendingRun run, JobStatus status) => new()
     {
         ExecutionId = run.ExecutionId, Handler = "h", Attempt = run.Attempt, Status = status,
@@ -43,7 +45,7 @@ public sealed class JobSchedulerStreamItemTests
         for (var i = 0; i < 4; i++)
         {
             Assert.True(scheduler.StreamRoom(WorkStreams.ProviderName, now));
-            scheduler.AcceptStreamItem(Item(i), JobArgs.From(new { n = i }));
+            Assert.Equal(1, scheduler.AcceptStreamItems([new ClaimedItem(Item(i), JobArgs.From(new { n = i }))]));
         }
 
         Assert.False(scheduler.StreamRoom(WorkStreams.ProviderName, now));
@@ -62,15 +64,23 @@ public sealed class JobSchedulerStreamItemTests
     }
 
     [Fact]
+    public void ABatchPublishedTogetherIsTakenTogether()
+    {
+        var scheduler = Create(maxWorkers: 1);
+        scheduler.Start();
+        Assert.Equal(5, scheduler.AcceptStreamItems([.. Enumerable.Range(0, 5).Select(i => Taken(Item(1, index: i)))]));
+        Assert.False(scheduler.StreamRoom(WorkStreams.ProviderName, _time.GetUtcNow()));
+    }
+
+    [Fact]
     public void AnItemHeldAlreadyIsNotTakenTwiceByKeyOrByPosition()
     {
         var scheduler = Create(maxWorkers: 4);
         scheduler.Start();
-        var first = scheduler.AcceptStreamItem(Item(7, key: "order-7"), null);
-        Assert.Equal(first, scheduler.AcceptStreamItem(Item(99, key: "order-7"), null));
-        var positioned = scheduler.AcceptStreamItem(Item(8, index: 1), null);
-        Assert.Equal(positioned, scheduler.AcceptStreamItem(Item(8, index: 1), null));
-        Assert.NotEqual(positioned, scheduler.AcceptStreamItem(Item(8, index: 2), null));
+        Assert.Equal(1, scheduler.AcceptStreamItems([Taken(Item(7, key: "order-7")), Taken(Item(99, key: "order-7"))]));
+        Assert.Equal(0, scheduler.AcceptStreamItems([Taken(Item(99, key: "order-7"))]));
+        Assert.Equal(2, scheduler.AcceptStreamItems([Taken(Item(8, index: 1)), Taken(Item(8, index: 1)), Taken(Item(8, index: 2))]));
+        Assert.Equal(0, scheduler.AcceptStreamItems([Taken(Item(8, index: 2))]));
         Assert.Equal(3, scheduler.State.Items.Count);
         Assert.Equal(3, scheduler.PendingCount);
     }
@@ -82,7 +92,7 @@ public sealed class JobSchedulerStreamItemTests
         scheduler.Start();
         for (var i = 0; i < 2; i++)
         {
-            scheduler.AcceptStreamItem(Item(i), null);
+            scheduler.AcceptStreamItems([Taken(Item(i))]);
         }
 
         var now = _time.GetUtcNow();
@@ -92,7 +102,7 @@ public sealed class JobSchedulerStreamItemTests
         // The second waits on the executor whose slot it will take.
         var (ahead, executor) = scheduler.TakeAhead(now, ["silo-a"]).Single();
         scheduler.Dispatched(ahead, executor, now, s_lease, queued: true);
-        scheduler.AcceptStreamItem(Item(2), null);
+        scheduler.AcceptStreamItems([Taken(Item(2))]);
         Assert.False(scheduler.StreamRoom(WorkStreams.ProviderName, now));
 
         // Stopped: the running one is signalled as any running execution; the waiting ones stay and run.
