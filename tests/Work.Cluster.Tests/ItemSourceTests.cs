@@ -313,7 +313,7 @@ public sealed class SqliteItemCluster : ItemCluster
 
     public override int ItemCount => 2_000;
 
-    public override int StreamItemCount => 1_000;
+    public override int StreamItemCount => 2_000;
 
     public override async Task DisposeAsync()
     {
@@ -349,7 +349,7 @@ public sealed class PostgresItemCluster : ItemCluster
 
     public override int ItemCount => 10_000;
 
-    public override int StreamItemCount => 2_000;
+    public override int StreamItemCount => 10_000;
 
     protected override void Configure(TestClusterBuilder builder)
     {
