@@ -172,7 +172,7 @@ internal sealed partial class ConcurrentJobGrain
     private void ConsiderSleep()
     {
         if (_sleeping || !_activated || _options.IdleDeactivation <= TimeSpan.Zero || _scheduler is not { } scheduler || _conflicted
-            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || scheduler.State.Items.Count > 0 || scheduler.Receiving is not null || _commit.Busy || _confirming > 0 || _waiters.Count > 0
+            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || scheduler.State.Items.Count > 0 || scheduler.Receiving is { Kind: SourceKind.Table } || _commit.Busy || _confirming > 0 || _waiters.Count > 0
             || _reminder.Registered != true || !_reminder.Update.IsCompleted)
         {
             return;
