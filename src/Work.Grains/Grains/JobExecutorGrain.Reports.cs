@@ -16,7 +16,8 @@ internal sealed partial class JobExecutorGrain
     }
 
     // Tries a call to a job with backoff for two lease periods: longer than a job stays unreachable while the cluster
-    // declares a silo dead. True once it was answered; false when given up on.
+    // declares a silo dead. True once it was answered; false when given up on, or at once when this silo's runtime is
+    // gone (it stopped: nothing can be sent any more, and the job's lease covers the attempt).
     private async Task<bool> TryForAsync(Func<Task> call, Action<Exception> retrying, Action<Exception> givingUp)
     {
         var giveUpAt = _time.GetUtcNow() + (2 * _options.LeaseDuration);
@@ -27,7 +28,7 @@ internal sealed partial class JobExecutorGrain
                 await call();
                 return true;
             }
-            catch (Exception ex) when (_time.GetUtcNow() < giveUpAt)
+            catch (Exception ex) when (_time.GetUtcNow() < giveUpAt && ex is not ObjectDisposedException)
             {
                 retrying(ex);
                 await Task.Delay(s_reportBackoff[Math.Min(attempt, s_reportBackoff.Length - 1)], _time);

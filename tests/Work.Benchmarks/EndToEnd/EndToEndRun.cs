@@ -14,7 +14,7 @@ namespace Work.Benchmarks.EndToEnd;
 /// raw grain calls, performs through the job grain, PerformIn lateness, PerformEvery jitter and drift, and the
 /// MaxWorkers cap with its wall time against the ideal.
 /// </summary>
-internal static class EndToEndRun
+internal static partial class EndToEndRun
 {
     private const int Calls = 100_000;
     private const int Outstanding = 1_000;
@@ -300,47 +300,6 @@ internal static class EndToEndRun
         return Percentiles.Of([.. starts]);
     }
 
-    // One perform at a time, each awaited until it is durable, against a loop of single-row INSERTs (each its own
-    // commit) on the same disk: PostgreSQL through Npgsql on the same server, or SQLite through Microsoft.Data.Sqlite in
-    // a file beside the silo's (WAL, as the silo's). Rounds alternate; medians of three.
-    private static async Task DurableOneAtATimeAsync(IGrainFactory grains, IInserts baselineInserts)
-    {
-        var window = TimeSpan.FromSeconds(3);
-        var client = new WorkClient(grains);
-        await DefineAsync(grains.GetGrain<IConcurrentJobGrain>("bench-durable"), BenchHandlers.Noop, 64);
-        await using var inserts = baselineInserts;
-        await inserts.PrepareAsync();
-        var insertRates = new List<double>();
-        var performs = new List<double>();
-        for (var round = -1; round < 3; round++)
-        {
-            var insertRate = await ForAsync(window, inserts.InsertAsync);
-            var performRate = await ForAsync(window, () => client.EnqueueAsync("bench-durable"));
-            if (round >= 0)
-            {
-                insertRates.Add(insertRate);
-                performs.Add(performRate);
-            }
-        }
-
-        var baseline = insertRates.Order().ElementAt(1);
-        var rate = performs.Order().ElementAt(1);
-        Report("7. one durable perform at a time", $"{rate:N0}/s", $"{inserts.Name} INSERT+COMMIT loop {baseline:N0}/s, ratio {rate / baseline:0.00} (target >= 0.5)");
-
-        static async Task<double> ForAsync(TimeSpan window, Func<Task> call)
-        {
-            var watch = Stopwatch.StartNew();
-            var count = 0;
-            while (watch.Elapsed < window)
-            {
-                await call();
-                count++;
-            }
-
-            return count / watch.Elapsed.TotalSeconds;
-        }
-    }
-
     /// <summary>A throughput, the bytes allocated per call while it ran, and for performs how fast they were executed.</summary>
     private sealed record Rate(double PerSecond, long BytesPerCall, double ExecutedPerSecond)
     {
@@ -362,63 +321,5 @@ internal static class EndToEndRun
             double At(double q) => values[Math.Min(values.Count - 1, (int)Math.Ceiling(q * values.Count) - 1)];
             return new Percentiles(At(0.50), At(0.99), values[^1], values.Count(v => v < 0));
         }
-    }
-
-    private interface IInserts : IAsyncDisposable
-    {
-        string Name { get; }
-
-        Task PrepareAsync();
-
-        Task InsertAsync();
-    }
-
-    private sealed class PostgresInserts(string connectionString) : IInserts
-    {
-        private static readonly byte[] s_payload = new byte[200];
-        private readonly Npgsql.NpgsqlDataSource _data = Npgsql.NpgsqlDataSource.Create(connectionString);
-
-        public string Name => "Npgsql";
-
-        public async Task PrepareAsync()
-        {
-            await using var create = _data.CreateCommand("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, payload bytea NOT NULL)");
-            await create.ExecuteNonQueryAsync();
-        }
-
-        public async Task InsertAsync()
-        {
-            await using var insert = _data.CreateCommand("INSERT INTO bench_insert (payload) VALUES ($1)");
-            insert.Parameters.Add(new Npgsql.NpgsqlParameter { Value = s_payload });
-            await insert.ExecuteNonQueryAsync();
-        }
-
-        public ValueTask DisposeAsync() => _data.DisposeAsync();
-    }
-
-    private sealed class SqliteInserts(string path) : IInserts
-    {
-        private static readonly byte[] s_payload = new byte[200];
-        private readonly Microsoft.Data.Sqlite.SqliteConnection _connection = new($"Data Source={path}");
-
-        public string Name => "Microsoft.Data.Sqlite";
-
-        public async Task PrepareAsync()
-        {
-            await _connection.OpenAsync();
-            await using var create = _connection.CreateCommand();
-            create.CommandText = "PRAGMA journal_mode = WAL; CREATE TABLE IF NOT EXISTS bench_insert (id INTEGER PRIMARY KEY, payload BLOB NOT NULL)";
-            await create.ExecuteNonQueryAsync();
-        }
-
-        public async Task InsertAsync()
-        {
-            await using var insert = _connection.CreateCommand();
-            insert.CommandText = "INSERT INTO bench_insert (payload) VALUES ($payload)";
-            insert.Parameters.AddWithValue("$payload", s_payload);
-            await insert.ExecuteNonQueryAsync();
-        }
-
-        public ValueTask DisposeAsync() => _connection.DisposeAsync();
     }
 }
