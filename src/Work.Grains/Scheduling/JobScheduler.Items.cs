@@ -84,10 +84,11 @@ internal sealed partial class JobScheduler
     private PendingRun Take(WorkItem item, JobArgs? args, bool fromStream)
     {
         var definition = Definition;
+        var now = _time.GetUtcNow();
         var run = new PendingRun
         {
-            ExecutionId = ExecutionIds.New(_time.GetUtcNow()),
-            DueAt = _time.GetUtcNow(),
+            ExecutionId = ExecutionIds.New(now),
+            DueAt = now,
             Args = args,
             TraceParent = definition.Job.TraceParent,
             TraceState = definition.Job.TraceState,
