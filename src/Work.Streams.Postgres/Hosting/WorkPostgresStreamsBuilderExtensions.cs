@@ -28,6 +28,7 @@ public static class WorkPostgresStreamsBuilderExtensions
         {
             streams.ConfigureAdoNet(adoNet => adoNet.Configure(o => Configure(o, connectionString, options)));
             streams.ConfigurePartitioning(options.Partitions);
+            streams.ConfigureCache(options.CacheSize);
             streams.ForJobs();
         });
         if (applySchema)
