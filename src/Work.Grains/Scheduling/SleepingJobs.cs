@@ -12,8 +12,12 @@ namespace Work.Scheduling;
 /// </summary>
 internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    /// <summary>How long before its due time a sleeping job is woken.</summary>
-    public static readonly TimeSpan WakeLead = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long before its due time a sleeping job is woken: time to activate and load it, short enough that few jobs
+    /// sit in memory waiting (100,000 one-minute jobs on SQLite: 3,500 awake with 0.5 s against 6,300 with 2 s, tick
+    /// lateness p99 60-68 ms against 114-137 ms).
+    /// </summary>
+    public static readonly TimeSpan WakeLead = TimeSpan.FromSeconds(0.5);
 
     private readonly TimeProvider _time;
     private readonly Func<string, Task> _wake;

@@ -25,14 +25,15 @@ public sealed class SleepingJobsTests
         sleepers.Add("a", start.AddSeconds(20));
         Assert.Equal(2, sleepers.Count);
 
-        _time.Advance(TimeSpan.FromSeconds(8) - TimeSpan.FromMilliseconds(1));
+        var lead = SleepingJobs.WakeLead;
+        _time.Advance(TimeSpan.FromSeconds(10) - lead - TimeSpan.FromMilliseconds(1));
         Assert.Empty(_woken);
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal([("b", start.AddSeconds(8))], _woken);
+        Assert.Equal([("b", start.AddSeconds(10) - lead)], _woken);
 
         // "a" was replaced: woken for its later entry only, the lead before 20 s.
         _time.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal([("b", start.AddSeconds(8)), ("a", start.AddSeconds(18))], _woken);
+        Assert.Equal([("b", start.AddSeconds(10) - lead), ("a", start.AddSeconds(20) - lead)], _woken);
         _time.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(2, _woken.Count);
         Assert.Equal(0, sleepers.Count);
@@ -50,7 +51,7 @@ public sealed class SleepingJobsTests
         }, NullLogger.Instance);
         sleepers.Add("bad", _time.GetUtcNow().AddSeconds(5));
         sleepers.Add("good", _time.GetUtcNow().AddSeconds(5));
-        _time.Advance(TimeSpan.FromSeconds(3));
+        _time.Advance(TimeSpan.FromSeconds(5) - SleepingJobs.WakeLead);
         Assert.Equal(["bad", "good"], woken.Order(StringComparer.Ordinal));
         Assert.Equal(0, sleepers.Count);
     }
