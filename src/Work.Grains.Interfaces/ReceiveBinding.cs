@@ -114,7 +114,7 @@ public sealed record WorkItem
     [Id(2)]
     public int Deliveries { get; init; } = 1;
 
-    /// <summary>The key that refused duplicates when it was enqueued, or null.</summary>
+    /// <summary>The key that refused duplicates when it was enqueued (for a stream item, the publisher's key), or null.</summary>
     [Id(3)]
     public string? IdempotencyKey { get; init; }
 

@@ -20,7 +20,10 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
     [Alias("Start")]
     Task StartAsync();
 
-    /// <summary>Stops the job: cancels its recurring schedule and pending runs and signals in-flight executions. Idempotent.</summary>
+    /// <summary>
+    /// Stops the job: cancels its recurring schedule and pending runs and signals in-flight executions; items it took
+    /// from its stream and has not started still run (a stream cannot take them back). Idempotent.
+    /// </summary>
     [Alias("Stop")]
     Task StopAsync();
 

@@ -36,12 +36,13 @@ internal sealed partial class ConcurrentJobGrain
     private void Completed(List<JobExecution> finished)
     {
         _waiters.Complete(finished);
-        if (finished.Count > 0)
+        if (finished.Count == 0)
         {
-            StreamRoomMayHaveOpened();
+            return;
         }
 
-        if (finished.Count > 0 && _scheduler is { } scheduler && scheduler.ItemsEnded(finished))
+        StreamRoomMayHaveOpened();
+        if (_scheduler is { } scheduler && scheduler.ItemsEnded(finished))
         {
             _ = SettleItemsAsync();
         }

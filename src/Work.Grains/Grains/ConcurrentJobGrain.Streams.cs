@@ -8,8 +8,8 @@ namespace Work.Grains;
 // call returns; until then the delivery waits, and with it the stream.
 internal sealed partial class ConcurrentJobGrain
 {
-    // How long one delivery call waits for room before it says "not yet" (the stream's consumer calls again).
-    private static readonly TimeSpan s_streamWait = TimeSpan.FromSeconds(10);
+    /// <summary>How long one delivery call waits for room before it says "not yet" (the stream's consumer calls again).</summary>
+    internal static readonly TimeSpan StreamWait = TimeSpan.FromSeconds(10);
 
     // Completed when room may have opened: an execution ended, or the job was defined or started.
     private TaskCompletionSource? _streamRoom;
@@ -27,7 +27,7 @@ internal sealed partial class ConcurrentJobGrain
     public async Task<bool> AcceptStreamItemsAsync(string provider, IReadOnlyList<ClaimedItem> items)
     {
         ArgumentNullException.ThrowIfNull(items);
-        var deadline = _time.GetUtcNow() + s_streamWait;
+        var deadline = _time.GetUtcNow() + StreamWait;
         while (true)
         {
             var scheduler = await UsableAsync();

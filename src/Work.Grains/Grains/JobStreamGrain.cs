@@ -19,7 +19,7 @@ internal interface IJobStreamGrain : IGrainWithStringKey;
 [ImplicitStreamSubscription(WorkStreams.Namespace)]
 internal sealed partial class JobStreamGrain(ILogger<JobStreamGrain> logger) : Grain, IJobStreamGrain, IStreamSubscriptionObserver
 {
-    // Calls to the job before a delivery gives up (each waits up to 10 s for room).
+    // Calls to the job before a delivery gives up (each waits up to ConcurrentJobGrain.StreamWait for room).
     private const int Asks = 2;
 
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -31,10 +31,10 @@ internal sealed partial class JobStreamGrain(ILogger<JobStreamGrain> logger) : G
         var items = new List<ClaimedItem>(delivered.Count);
         foreach (var (request, token) in delivered.Select(d => (d.Item, d.Token)))
         {
-            if (request is null || request.Problem() is { } problem)
+            // Nothing could run one that is null or invalid: it is logged and passed over, not delivered again forever.
+            if (request is null || request.Problem() is not null)
             {
-                // Nothing could run it: it is logged and passed over, not delivered again forever.
-                LogRefused(logger, name, provider, token?.ToString() ?? "", request is null ? "it is null." : request.Problem()!);
+                LogRefused(logger, name, provider, token?.ToString() ?? "", request?.Problem() ?? "it is null.");
                 continue;
             }
 
@@ -58,7 +58,7 @@ internal sealed partial class JobStreamGrain(ILogger<JobStreamGrain> logger) : G
             }
         }
 
-        throw new JobNotReadingException($"Job '{name}' took no item from its stream on provider '{provider}' for {Asks * 10} seconds: it is not defined, not started, not bound to a stream on that provider, or busy with twice its allowed workers. The items are delivered again.");
+        throw new JobNotReadingException($"Job '{name}' took no item from its stream on provider '{provider}' for {(Asks * ConcurrentJobGrain.StreamWait).TotalSeconds:0} seconds: it is not defined, not started, not bound to a stream on that provider, or busy with twice its allowed workers. The items are delivered again.");
     }
 
     [LoggerMessage(EventId = 2020, Level = LogLevel.Error, Message = "Job {Job} passed over an item of its stream on provider {Provider} at {Token}: {Problem}")]
