@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
 using Orleans.TestingHost;
 using Work.Grains;
 using Work.Hosting;
@@ -6,7 +7,10 @@ using Work.Scheduling;
 
 namespace Work.Cluster.Tests;
 
-/// <summary>A job idle until its next due time leaves memory and is woken in time for it.</summary>
+/// <summary>
+/// A job idle until its next due time leaves memory and is woken in time for it; jobs hold no reminder each (the
+/// cluster's watch holds one), and a job sent away with work to come is woken again.
+/// </summary>
 public sealed class IdleJobTests : IAsyncLifetime
 {
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(6);
@@ -65,6 +69,46 @@ public sealed class IdleJobTests : IAsyncLifetime
         var info = await job.GetInfoAsync();
         Assert.True(info.Started);
         Assert.True(info.Finished >= 1);
+    }
+
+    [Fact]
+    public async Task JobsHoldNoReminderAndTheClusterHoldsOneForItsWatch()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("no-reminder");
+        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
+        await job.DefineProbeAsync(board, every: new EverySchedule { Interval = s_interval });
+        await job.StartAsync();
+        await job.PerformInAsync(TimeSpan.FromMinutes(5));
+        await board.NextStartAsync();
+
+        var silo = (InProcessSiloHandle)_cluster.Primary!;
+        var reminders = silo.SiloHost!.Services.GetRequiredService<IReminderTable>();
+        var watch = _cluster.Client.GetGrain<IJobWatchGrain>(IJobWatchGrain.Key).GetGrainId();
+        await Eventually.WaitUntilAsync(async () => (await reminders.ReadRows(watch)).Reminders.Count == 1, "the watch registered its reminder");
+        Assert.Empty((await reminders.ReadRows(job.GetGrainId())).Reminders);
+        var all = await reminders.ReadRows(0, 0);
+        Assert.Equal([watch], all.Reminders.Select(r => r.GrainId).Distinct());
+    }
+
+    [Fact]
+    public async Task AJobSentAwayWithWorkToComeIsWokenAgain()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("sent-away");
+        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
+        await job.DefineProbeAsync(board);
+        await job.StartAsync();
+        var soon = DateTimeOffset.UtcNow.AddSeconds(3);
+        var id = await job.PerformAtAsync(soon);
+
+        // Not to sleep (its run is due within IdleDeactivation): the runtime sends it away. Nothing calls it after.
+        await job.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        await Eventually.WaitUntilAsync(async () => await JobActivationsAsync() == 0, "the job's activation was gone");
+
+        var started = await board.NextStartAsync();
+        Assert.Equal(id, started.ExecutionId);
+        Assert.True(started.Started >= soon, $"started {started.Started:O} before its due time {soon:O}");
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator

@@ -22,7 +22,7 @@ internal sealed partial class ConcurrentJobGrain
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Job {Job} could not write its state")]
     private static partial void LogWriteFailed(ILogger logger, Exception error, string job);
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {Job} could not update its reminder; it tries again at its next change")]
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Job {Job} could not drop the reminder an earlier version registered; it tries again when it next loads")]
     private static partial void LogReminderFailed(ILogger logger, Exception error, string job);
 
     [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Job {Job} could not read its stored state; every call tries again and says why")]
@@ -39,6 +39,9 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Debug, Message = "Job {Job} is idle until {Next:O} and leaves memory until shortly before")]
     private static partial void LogSleeping(ILogger logger, string job, DateTimeOffset next);
+
+    [LoggerMessage(EventId = 2022, Level = LogLevel.Debug, Message = "Job {Job} left memory with work to come ({Reason}); it is woken again shortly")]
+    private static partial void LogWakingAgain(ILogger logger, string job, string reason);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Warning, Message = "Job {Job} could not recall its queued executions from {Executor}; they keep their slots until they end")]
     private static partial void LogRecallFailed(ILogger logger, Exception error, string job, string executor);

@@ -43,9 +43,9 @@ internal sealed partial class ConcurrentJobGrain
         }
 
         var scheduler = _scheduler = JobScheduler.Load(Name, stored, _time, _options);
-        if (scheduler.State.ReminderPeriod == _options.ReminderPeriod)
+        if (scheduler.State.ReminderPeriod is not null)
         {
-            _reminder.Assume(registered: true);
+            _ = DropLegacyReminderAsync();
         }
 
         // Executors cannot have renewed with this activation yet: every attempt in flight gets one lease period to
@@ -53,7 +53,7 @@ internal sealed partial class ConcurrentJobGrain
         scheduler.RenewAll(_time.GetUtcNow(), _options.LeaseDuration);
         if (_store.RecordExists)
         {
-            LogActivated(_logger, Name, scheduler.PendingCount, scheduler.InFlightCount, scheduler.NeedsReminder);
+            LogActivated(_logger, Name, scheduler.PendingCount, scheduler.InFlightCount, scheduler.NeedsWaking);
         }
 
         if (scheduler.Problem is { } problem)
@@ -130,55 +130,48 @@ internal sealed partial class ConcurrentJobGrain
             _commit.CommitSoon();
         }
 
-        _reminder.Set(scheduler.NeedsReminder);
         ReadItems(scheduler);
         ConsiderSleep();
     }
 
-    // The reminder as registered goes into the job's next write, which comes soon; then the job may sleep.
-    private void NoteReminder(TimeSpan? period)
-    {
-        if (_scheduler is not { } scheduler || scheduler.State.ReminderPeriod == period)
-        {
-            return;
-        }
-
-        scheduler.State.ReminderPeriod = period;
-        _ = WriteThenConsiderSleepAsync();
-    }
-
-    private async Task WriteThenConsiderSleepAsync()
+    // A reminder an earlier version registered for the job: the cluster's watch does its work now. Tried again at the
+    // next activation if it fails.
+    private async Task DropLegacyReminderAsync()
     {
         try
         {
-            await _commit.CommitSoonAsync();
-        }
-        catch (Exception)
-        {
-            // Logged by the commit, which tries again.
-            return;
-        }
+            if (await this.GetReminder(LegacyReminderName) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
 
-        ConsiderSleep();
+            if (_scheduler is { State.ReminderPeriod: not null } scheduler)
+            {
+                scheduler.State.ReminderPeriod = null;
+                _commit.CommitSoon();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogReminderFailed(_logger, ex, Name);
+        }
     }
 
     /// <summary>
-    /// Leaves memory when the job is idle for a while: nothing ready or running, everything written and confirmed,
-    /// its reminder registered (so it comes back even if this silo dies), and its next due time at least
-    /// <see cref="WorkClusterOptions.IdleDeactivation"/> away (2 × <see cref="SleepingJobs.WakeLead"/> for an
-    /// activation that has run nothing, such as one its reminder woke). The silo's <see cref="SleepingJobs"/> wakes it
-    /// shortly before that time; any call wakes it sooner.
+    /// Leaves memory when the job is idle for a while: nothing ready or running, everything written and confirmed, and
+    /// its next due time at least <see cref="WorkClusterOptions.IdleDeactivation"/> away (2 × <see cref="SleepingJobs.WakeLead"/>
+    /// for an activation that has run nothing, such as one the watch woke). The silo's <see cref="SleepingJobs"/> wakes
+    /// it shortly before that time; any call wakes it sooner; if this silo dies, the cluster's watch wakes it.
     /// </summary>
     private void ConsiderSleep()
     {
         if (_sleeping || !_activated || _options.IdleDeactivation <= TimeSpan.Zero || _scheduler is not { } scheduler || _conflicted
-            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || scheduler.State.Items.Count > 0 || scheduler.Receiving is { Kind: SourceKind.Table } || _commit.Busy || _confirming > 0 || _waiters.Count > 0
-            || _reminder.Registered != true || !_reminder.Update.IsCompleted)
+            || scheduler.Ready.Count > 0 || scheduler.InFlightCount > 0 || scheduler.State.Items.Count > 0 || scheduler.Receiving is { Kind: SourceKind.Table } || _commit.Busy || _confirming > 0 || _waiters.Count > 0)
         {
             return;
         }
 
-        // An activation that has run nothing (woken by its reminder, say) goes back to sleep unless its due time is
+        // An activation that has run nothing (woken by the watch, say) goes back to sleep unless its due time is
         // about as close as a sleeping job's wake-up would be.
         var now = _time.GetUtcNow();
         var threshold = _ranHere ? _options.IdleDeactivation : 2 * SleepingJobs.WakeLead;
@@ -202,7 +195,7 @@ internal sealed partial class ConcurrentJobGrain
             next = later;
         }
 
-        _alarm.Arm(next, keepAlive: scheduler.NeedsReminder);
+        _alarm.Arm(next, keepAlive: scheduler.NeedsWaking);
     }
 
     private async Task HandOverAsync(string executor, List<InFlightRun> runs)

@@ -10,14 +10,20 @@ namespace Work.Grains;
 /// <summary>
 /// A named job in the cluster. Thin: the rules and the state live in <see cref="JobScheduler"/>; the state is kept by
 /// <see cref="JobStore"/> through a <see cref="GroupCommit"/> (one write for everything that happened at once); a
-/// <see cref="WakeUpAlarm"/> wakes the job at its next due time, a <see cref="ReminderKeeper"/> holds a reminder while
-/// anything is scheduled so the job comes back after its silo dies, and an <see cref="ExecutorRoster{TExecutor}"/>
-/// picks the executors due runs are handed to. This class keeps the API, the pump and the hand-over.
+/// <see cref="WakeUpAlarm"/> wakes the job at its next due time, the silo's <see cref="SleepingJobs"/> list wakes it when
+/// it left memory (and the cluster's <see cref="JobWatchGrain"/> after its silo dies), and an
+/// <see cref="ExecutorRoster{TExecutor}"/> picks the executors due runs are handed to. This class keeps the API, the
+/// pump and the hand-over.
 /// </summary>
 [Reentrant]
 internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, IJobReportGrain, IRemindable
 {
-    private const string ReminderName = "work.job";
+    // Earlier versions held a reminder per job; one still registered is dropped when it fires or the job loads.
+    private const string LegacyReminderName = "work.job";
+
+    // A job that leaves memory with something scheduled, other than to sleep (its silo is not stopping), is woken again
+    // this soon.
+    private static readonly TimeSpan s_wakeAgain = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_maxWait = TimeSpan.FromSeconds(20);
 
     private readonly TimeProvider _time;
@@ -27,7 +33,6 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private readonly ILogger _logger;
     private readonly ExecutionWaiters _waiters;
     private readonly ExecutorRoster<IJobExecutorGrain> _roster;
-    private readonly ReminderKeeper _reminder;
     private readonly SleepingJobs _sleepers;
     private JobStore _store = null!;
     private GroupCommit _commit = null!;
@@ -75,22 +80,6 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         _logger = logger;
         _waiters = new ExecutionWaiters(time);
         _roster = new ExecutorRoster<IJobExecutorGrain>(() => membership.CurrentSnapshot, engine.SiloName, silo => GrainFactory.GetGrain<IJobExecutorGrain>(silo));
-        _reminder = new ReminderKeeper(
-            async () =>
-            {
-                await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
-                NoteReminder(_options.ReminderPeriod);
-            },
-            async () =>
-            {
-                if (await this.GetReminder(ReminderName) is { } reminder)
-                {
-                    await this.UnregisterReminder(reminder);
-                }
-
-                NoteReminder(null);
-            },
-            ex => LogReminderFailed(_logger, ex, Name));
         _acceptPump = new SharedTurn(() => PumpAsync(mustSave: true));
         _queues = new SiloQueues(engine.SiloName, [.. _options.Queues]);
     }
@@ -154,6 +143,13 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         {
             _sleepers.Add(Name, next);
             LogSleeping(_logger, Name, next);
+        }
+        else if (!_sleeping && scheduler.NeedsWaking && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
+        {
+            // Sent away with work to come (a failed activation's retry, or the runtime's choice): back soon. A silo that
+            // stops leaves its jobs to the watch, which wakes them all once the silo has gone.
+            _sleepers.WakeIn(Name, s_wakeAgain);
+            LogWakingAgain(_logger, Name, reason.Description);
         }
     }
 
@@ -373,6 +369,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         await UsableAsync();
+        await DropLegacyReminderAsync();
         await PumpAsync();
     }
 

@@ -45,15 +45,28 @@ internal sealed partial class JobExecutorGrain
     // the next. A job answers a report once it counts, and confirms it once it is durable.
     private void QueueReport(string jobName, ExecutionReport report)
     {
-        var queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
+        ReportQueue queue;
         bool flush;
-        lock (queue.Lock)
+        while (true)
         {
-            queue.Buffer.Add(report);
-            flush = queue.Sending < MaxReportsInFlight;
-            if (flush)
+            queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
+            lock (queue.Lock)
             {
-                queue.Sending++;
+                if (queue.Dropped)
+                {
+                    // Dropped by the sweep meanwhile: the next GetOrAdd makes a new one.
+                    continue;
+                }
+
+                queue.Used = true;
+                queue.Buffer.Add(report);
+                flush = queue.Sending < MaxReportsInFlight;
+                if (flush)
+                {
+                    queue.Sending++;
+                }
+
+                break;
             }
         }
 
@@ -106,6 +119,27 @@ internal sealed partial class JobExecutorGrain
         }
     }
 
+    // Drops the queues of jobs that reported nothing since the last sweep, so a silo that ran many jobs once (100,000
+    // recurring jobs, say) does not keep a queue for each.
+    private void DropIdleReportQueues()
+    {
+        foreach (var (jobName, queue) in _reports)
+        {
+            lock (queue.Lock)
+            {
+                if (queue.Used || queue.Sending > 0 || queue.Buffer.Count > 0)
+                {
+                    queue.Used = false;
+                    continue;
+                }
+
+                queue.Dropped = true;
+            }
+
+            _reports.TryRemove(new KeyValuePair<string, ReportQueue>(jobName, queue));
+        }
+    }
+
     // Reports that were answered but not confirmed within a renew period go again (a report still on its way or being
     // retried is not sent twice); after two lease periods without a confirmation they are left to their leases.
     private void ReportUnconfirmedAgain(DateTimeOffset now)
@@ -145,7 +179,7 @@ internal sealed partial class JobExecutorGrain
         }
     }
 
-    // One per job: a grain reference costs more to make than a report to send.
+    // One per job reporting lately: a grain reference costs more to make than a report to send.
     private sealed class ReportQueue(IJobReportGrain job)
     {
         public IJobReportGrain Job { get; } = job;
@@ -156,5 +190,11 @@ internal sealed partial class JobExecutorGrain
 
         /// <summary>Report calls on their way.</summary>
         public int Sending { get; set; }
+
+        /// <summary>A report came since the last sweep.</summary>
+        public bool Used { get; set; }
+
+        /// <summary>Taken out by the sweep: a report for the job makes a new queue.</summary>
+        public bool Dropped { get; set; }
     }
 }

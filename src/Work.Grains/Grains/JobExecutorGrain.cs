@@ -348,6 +348,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private async Task RenewAsync()
     {
         ReportUnconfirmedAgain(_time.GetUtcNow());
+        DropIdleReportQueues();
         LeaveIfMisplaced();
         var byJob = _running.Values.Select(r => r.Order).Concat(_unreported.Values.Select(u => u.Order)).GroupBy(o => o.JobName).ToList();
         await Task.WhenAll(byJob.Select(async group =>

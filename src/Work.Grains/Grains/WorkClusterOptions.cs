@@ -19,9 +19,9 @@ public sealed class WorkClusterOptions
     public TimeSpan LeaseRenewPeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The period of the reminder that reactivates a job with schedules after its silo died or the cluster restarted;
-    /// 1 minute by default (Orleans' minimum unless ReminderOptions.MinimumReminderPeriod is lowered). It bounds
-    /// how long a job waits to be picked up again; the precise ticks come from grain timers.
+    /// The period of the cluster's one reminder, the job watch's, which wakes every defined job after a silo died or the
+    /// cluster restarted if the silos' own calls to it did not; 1 minute by default (Orleans' minimum unless
+    /// ReminderOptions.MinimumReminderPeriod is lowered). Jobs hold no reminder each; the precise ticks come from grain timers.
     /// </summary>
     public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
 

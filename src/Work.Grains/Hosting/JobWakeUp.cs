@@ -1,21 +1,22 @@
 using Microsoft.Extensions.Logging;
-using Work.Cluster;
 using Work.Grains;
 
 namespace Work.Hosting;
 
 /// <summary>
-/// Touches every defined job so that jobs with schedules resume at once instead of waiting for their reminder's next
-/// tick: when a silo becomes active (after a restart), and when a silo is declared dead (its jobs move to the
-/// survivors). For a death, only the oldest active silo does it, so the jobs are touched once.
+/// Tells the cluster's job watch (<see cref="IJobWatchGrain"/>) when this silo becomes active (after a restart every
+/// job must resume at once, not at the watch's next reminder tick) and when it sees a silo declared dead (the jobs that
+/// silo held move to the survivors). The watch wakes every defined job once per such event, however many silos tell
+/// it. A call that fails is tried again until it is answered or this silo stops.
 /// </summary>
 internal sealed partial class JobWakeUp(
     IGrainFactory grains,
     IClusterMembershipService membership,
     ILocalSiloDetails silo,
+    TimeProvider time,
     ILogger<JobWakeUp> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    private const int PageSize = 1_000;
+    private static readonly TimeSpan[] s_backoff = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10)];
 
     private readonly CancellationTokenSource _stopping = new();
 
@@ -25,7 +26,7 @@ internal sealed partial class JobWakeUp(
     private Task OnActiveAsync(CancellationToken cancellationToken)
     {
         // In the background: a silo does not wait for every job to activate before it serves.
-        _ = Task.Run(() => WakeAsync("silo started"), CancellationToken.None);
+        _ = Task.Run(() => TellAsync(wakeAll: true, membership.CurrentSnapshot.Version, $"{silo.SiloAddress} started"), CancellationToken.None);
         _ = Task.Run(WatchDeathsAsync, CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -47,21 +48,15 @@ internal sealed partial class JobWakeUp(
                 var members = snapshot.Members.Values;
                 if (dead is null)
                 {
-                    // Silos that were dead before this one started: their jobs were woken by the start.
+                    // Silos that were dead before this one started: the start's call covers them.
                     dead = members.Where(m => m.Status == SiloStatus.Dead).Select(m => m.SiloAddress).ToHashSet();
                     continue;
                 }
 
                 var newlyDead = members.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
-                var oldest = members
-                    .Where(m => m.Status == SiloStatus.Active)
-                    .Select(m => m.SiloAddress)
-                    .OrderBy(a => a.Generation)
-                    .ThenBy(a => a.ToParsableString(), StringComparer.Ordinal)
-                    .FirstOrDefault();
-                if (newlyDead.Count > 0 && silo.SiloAddress.Equals(oldest))
+                if (newlyDead.Count > 0)
                 {
-                    await WakeAsync($"{string.Join(", ", newlyDead.Select(m => m.SiloAddress))} died");
+                    _ = TellAsync(wakeAll: false, snapshot.Version, $"{string.Join(", ", newlyDead.Select(m => m.SiloAddress))} died");
                 }
             }
         }
@@ -71,57 +66,32 @@ internal sealed partial class JobWakeUp(
         }
     }
 
-    private async Task WakeAsync(string reason)
+    private async Task TellAsync(bool wakeAll, MembershipVersion seen, string reason)
     {
-        try
+        var watch = grains.GetGrain<IJobWatchGrain>(IJobWatchGrain.Key);
+        for (var attempt = 0; !_stopping.IsCancellationRequested; attempt++)
         {
-            var catalog = grains.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key);
-            var woken = 0;
-            string? after = null;
-            while (!_stopping.IsCancellationRequested)
+            try
             {
-                var page = await catalog.ListAsync(after, PageSize);
-                foreach (var chunk in page.Chunk(64))
-                {
-                    await Task.WhenAll(chunk.Select(WakeOneAsync));
-                }
-
-                woken += page.Count;
-                if (page.Count < PageSize)
-                {
-                    break;
-                }
-
-                after = page[^1];
+                await watch.CheckAsync(wakeAll, seen, reason);
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogTellFailed(logger, ex, reason);
             }
 
-            LogWoken(logger, woken, reason);
-        }
-        catch (Exception ex)
-        {
-            LogWakeFailed(logger, ex, reason);
-        }
-    }
-
-    // A job that cannot be woken now is left to its reminder; the others are woken all the same.
-    private async Task WakeOneAsync(string name)
-    {
-        try
-        {
-            await grains.GetGrain<IJobReportGrain>(name).WakeAsync();
-        }
-        catch (Exception ex)
-        {
-            LogJobWakeFailed(logger, ex, name);
+            try
+            {
+                await Task.Delay(s_backoff[Math.Min(attempt, s_backoff.Length - 1)], time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
-    [LoggerMessage(EventId = 2202, Level = LogLevel.Debug, Message = "Could not wake job {Job}; its reminder will")]
-    private static partial void LogJobWakeFailed(ILogger logger, Exception error, string job);
-
-    [LoggerMessage(EventId = 2200, Level = LogLevel.Information, Message = "Woke {Count} defined jobs ({Reason})")]
-    private static partial void LogWoken(ILogger logger, int count, string reason);
-
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Warning, Message = "Could not wake the defined jobs ({Reason}); their reminders will")]
-    private static partial void LogWakeFailed(ILogger logger, Exception error, string reason);
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Could not reach the job watch ({Reason}); trying again")]
+    private static partial void LogTellFailed(ILogger logger, Exception error, string reason);
 }

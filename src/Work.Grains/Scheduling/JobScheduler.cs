@@ -100,8 +100,8 @@ internal sealed partial class JobScheduler
     /// <summary>Whether the job has a definition.</summary>
     public bool IsDefined => State.Definition is not null;
 
-    /// <summary>True when a reminder should keep the job alive: something is scheduled, running or held, or it reads a source.</summary>
-    public bool NeedsReminder => State.Recurring is not null || PendingCount > 0 || State.InFlight.Count > 0 || State.Items.Count > 0 || Receiving is not null;
+    /// <summary>True when the job must come back if its activation goes: something is scheduled, running or held, or it reads a source.</summary>
+    public bool NeedsWaking => State.Recurring is not null || PendingCount > 0 || State.InFlight.Count > 0 || State.Items.Count > 0 || Receiving is not null;
 
     public JobDefinition Definition =>
         State.Definition ?? throw new InvalidOperationException($"Job '{Name}' is not defined: define it before starting or performing it.");

@@ -97,9 +97,9 @@ internal sealed class JobState
     public long LeaseKey { get; set; }
 
     /// <summary>
-    /// The period of the reminder the job registered, as last written; null when it holds none or has not noted it.
-    /// An activation that finds the period it would register takes the reminder as registered: it does not write the
-    /// reminder table again each time it comes back from sleep.
+    /// The period of the reminder an earlier version registered for the job, as last written; null when it holds none.
+    /// Jobs hold no reminder of their own now (the cluster's watch has one): a job that finds a period here drops that
+    /// reminder and clears it.
     /// </summary>
     [Id(20)]
     public TimeSpan? ReminderPeriod { get; set; }

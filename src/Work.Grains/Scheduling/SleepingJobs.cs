@@ -6,9 +6,10 @@ namespace Work.Scheduling;
 /// <summary>
 /// The silo's list of jobs that left memory while idle, with the time to wake each: <see cref="WakeLead"/> before its
 /// next due time, so the job is loaded and its own precise alarm armed when the time comes. One timer for the silo
-/// waits for the earliest. An entry costs about a hundred bytes where an idle activation costs kilobytes. The list is
-/// not durable: a job whose silo goes away is woken by its reminder, and by the silos, which wake every defined job
-/// when a silo starts or dies (<see cref="Hosting.JobWakeUp"/>).
+/// waits for the earliest. An entry costs about a hundred bytes where an idle activation costs kilobytes. A wake-up
+/// that fails (the job's database did not answer, say) is tried again every <see cref="RetryDelay"/> until it succeeds.
+/// The list is not durable: when a silo starts or dies, the cluster's watch wakes every defined job
+/// (<see cref="Grains.JobWatchGrain"/>).
 /// </summary>
 internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
@@ -18,6 +19,9 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
     /// lateness p99 60-68 ms against 114-137 ms).
     /// </summary>
     public static readonly TimeSpan WakeLead = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>How long after a failed wake-up the job is woken again.</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _time;
     private readonly Func<string, Task> _wake;
@@ -30,6 +34,10 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
     private readonly ITimer _timer;
     private DateTimeOffset? _armedFor;
     private bool _disposed;
+
+    // Failed wake-ups since the last warning, and when that was: one warning per retry period, not one per job.
+    private int _failedSinceWarning;
+    private DateTimeOffset _warnedAt = DateTimeOffset.MinValue;
 
     public SleepingJobs(TimeProvider time, IGrainFactory grains, ILogger<SleepingJobs> logger)
         : this(time, job => grains.GetGrain<IJobReportGrain>(job).WakeAsync(), logger)
@@ -60,19 +68,24 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
     }
 
     /// <summary>Wakes <paramref name="job"/> <see cref="WakeLead"/> before <paramref name="due"/>; replaces an earlier entry.</summary>
-    public void Add(string job, DateTimeOffset due)
+    public void Add(string job, DateTimeOffset due) => Put(job, due - WakeLead, replace: true);
+
+    /// <summary>Wakes <paramref name="job"/> after <paramref name="delay"/>, or sooner if it has an earlier entry.</summary>
+    public void WakeIn(string job, TimeSpan delay) => Put(job, _time.GetUtcNow() + delay, replace: false);
+
+    private void Put(string job, DateTimeOffset at, bool replace)
     {
-        var at = due - WakeLead;
         lock (_lock)
         {
             if (_disposed)
             {
-                // The silo is stopping: the job's reminder, or the silos' wake-up of every job, brings it back.
+                // The silo is stopping: the cluster's watch wakes every job when it has gone.
                 return;
             }
 
-            // A job woken early (by its reminder, say) that sleeps again for the same time keeps its one entry.
-            if (_wakeAt.TryGetValue(job, out var known) && known == at)
+            // A job woken early (by a call, say) that sleeps again for the same time keeps its one entry; a retry
+            // does not put off an earlier wake-up.
+            if (_wakeAt.TryGetValue(job, out var known) && (known == at || (!replace && known < at)))
             {
                 return;
             }
@@ -162,11 +175,34 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
         }
         catch (Exception ex)
         {
-            // Its reminder wakes it later.
-            LogWakeFailed(_logger, ex, job);
+            Failed(job, ex);
         }
     }
 
-    [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "Could not wake the sleeping job {Job}; its reminder will")]
-    private static partial void LogWakeFailed(ILogger logger, Exception error, string job);
+    /// <summary>Takes a failed wake-up of <paramref name="job"/>: it is tried again after <see cref="RetryDelay"/>.</summary>
+    public void Failed(string job, Exception error)
+    {
+        WakeIn(job, RetryDelay);
+        LogWakeRetry(_logger, error, job);
+        var failed = Interlocked.Increment(ref _failedSinceWarning);
+        var now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            if (now - _warnedAt < RetryDelay)
+            {
+                return;
+            }
+
+            _warnedAt = now;
+        }
+
+        Interlocked.Add(ref _failedSinceWarning, -failed);
+        LogWakeFailed(_logger, error, job, failed - 1, RetryDelay.TotalSeconds);
+    }
+
+    [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "Could not wake the job {Job} (nor {Others} others since the last warning); each is tried again in {Seconds} s")]
+    private static partial void LogWakeFailed(ILogger logger, Exception error, string job, int others, double seconds);
+
+    [LoggerMessage(EventId = 2211, Level = LogLevel.Debug, Message = "Could not wake the job {Job}; it is tried again")]
+    private static partial void LogWakeRetry(ILogger logger, Exception error, string job);
 }

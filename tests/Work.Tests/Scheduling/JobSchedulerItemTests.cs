@@ -46,7 +46,7 @@ public sealed class JobSchedulerItemTests
         Assert.Equal(8, scheduler.ItemsWanted(_time.GetUtcNow()));
         Assert.Equal(3, scheduler.AcceptItems([Item(1), Item(2), Item(3)]));
         Assert.Equal(5, scheduler.ItemsWanted(_time.GetUtcNow()));
-        Assert.True(scheduler.NeedsReminder);
+        Assert.True(scheduler.NeedsWaking);
 
         scheduler.Stop([]);
         Assert.Equal(0, scheduler.ItemsWanted(_time.GetUtcNow()));
@@ -101,7 +101,7 @@ public sealed class JobSchedulerItemTests
         // Once written to the source, the job forgets them.
         scheduler.ItemsSettled(scheduler.ItemsToSettle().Select(s => s.ExecutionId));
         Assert.Empty(scheduler.State.Items);
-        Assert.False(scheduler.NeedsReminder);
+        Assert.False(scheduler.NeedsWaking);
     }
 
     [Fact]

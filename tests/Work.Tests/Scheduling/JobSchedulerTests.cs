@@ -513,7 +513,7 @@ public sealed class JobSchedulerTests
         Assert.Single(running);
         Assert.Equal(waiting.ExecutionId, Assert.Single(cancelled).ExecutionId);
         Assert.False(scheduler.IsDefined);
-        Assert.False(scheduler.NeedsReminder);
+        Assert.False(scheduler.NeedsWaking);
         Assert.Equal(0, scheduler.History.Count);
         Assert.Null(scheduler.NextWakeUp(_time.GetUtcNow()));
         Assert.Throws<InvalidOperationException>(scheduler.Start);

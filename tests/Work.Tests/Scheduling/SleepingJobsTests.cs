@@ -41,18 +41,49 @@ public sealed class SleepingJobsTests
     }
 
     [Fact]
-    public void AFailedWakeUpIsLoggedAndOthersGoOn()
+    public void AFailedWakeUpIsTriedAgainUntilItSucceedsAndOthersGoOn()
     {
-        var woken = new List<string>();
+        var woken = new List<(string Job, DateTimeOffset At)>();
+        var failures = 2;
         using var sleepers = new SleepingJobs(_time, job =>
         {
-            woken.Add(job);
-            return job == "bad" ? Task.FromException(new InvalidOperationException("gone")) : Task.CompletedTask;
+            woken.Add((job, _time.GetUtcNow()));
+            return job == "bad" && failures-- > 0 ? Task.FromException(new InvalidOperationException("gone")) : Task.CompletedTask;
         }, NullLogger.Instance);
+        var first = _time.GetUtcNow().AddSeconds(5) - SleepingJobs.WakeLead;
         sleepers.Add("bad", _time.GetUtcNow().AddSeconds(5));
         sleepers.Add("good", _time.GetUtcNow().AddSeconds(5));
-        _time.Advance(TimeSpan.FromSeconds(5) - SleepingJobs.WakeLead);
-        Assert.Equal(["bad", "good"], woken.Order(StringComparer.Ordinal));
+        _time.Advance(first - _time.GetUtcNow());
+        Assert.Equal(["bad", "good"], woken.Select(w => w.Job).Order(StringComparer.Ordinal));
+        Assert.Equal(first + SleepingJobs.RetryDelay, sleepers.WakeUpOf("bad"));
+        Assert.Null(sleepers.WakeUpOf("good"));
+
+        _time.Advance(SleepingJobs.RetryDelay);
+        _time.Advance(SleepingJobs.RetryDelay);
+        Assert.Equal(
+            [("bad", first), ("bad", first + SleepingJobs.RetryDelay), ("bad", first + (2 * SleepingJobs.RetryDelay))],
+            woken.Where(w => w.Job == "bad"));
         Assert.Equal(0, sleepers.Count);
+        _time.Advance(SleepingJobs.RetryDelay);
+        Assert.Equal(4, woken.Count);
+    }
+
+    [Fact]
+    public void AWakeUpSoonDoesNotPutOffAnEarlierOneAndIsReplacedByALaterDueTime()
+    {
+        using var sleepers = Create();
+        var start = _time.GetUtcNow();
+        sleepers.Add("a", start.AddSeconds(3));
+        sleepers.WakeIn("a", TimeSpan.FromSeconds(10));
+        Assert.Equal(start.AddSeconds(3) - SleepingJobs.WakeLead, sleepers.WakeUpOf("a"));
+        sleepers.WakeIn("b", TimeSpan.FromSeconds(1));
+        Assert.Equal(start.AddSeconds(1), sleepers.WakeUpOf("b"));
+
+        // A job that slept again with a due time sleeps until then.
+        sleepers.Add("b", start.AddSeconds(30));
+        _time.Advance(TimeSpan.FromSeconds(3) - SleepingJobs.WakeLead);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal([("a", start.AddSeconds(3) - SleepingJobs.WakeLead)], _woken);
+        Assert.Equal(start.AddSeconds(30) - SleepingJobs.WakeLead, sleepers.WakeUpOf("b"));
     }
 }

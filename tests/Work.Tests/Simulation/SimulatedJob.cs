@@ -266,7 +266,7 @@ internal sealed class SimulatedJob
         return Task.CompletedTask;
     }
 
-    private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), scheduler.NeedsReminder);
+    private void Rearm(JobScheduler scheduler) => _alarm.Arm(scheduler.NextWakeUp(_time.GetUtcNow()), scheduler.NeedsWaking);
 
     private async Task PumpInBackgroundAsync()
     {
