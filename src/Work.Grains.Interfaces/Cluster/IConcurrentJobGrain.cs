@@ -115,7 +115,7 @@ public interface IConcurrentJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// Deletes the job: stops it, cancels what is pending (waiters are told), signals what runs, clears its stored
-    /// state, history and reminder, and removes it from the job list. Defining it again starts afresh. Idempotent.
+    /// state and history, and removes it from the job list. Defining it again starts afresh. Idempotent.
     /// </summary>
     [Alias("Delete")]
     Task DeleteAsync();
