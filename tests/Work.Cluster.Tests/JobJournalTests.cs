@@ -20,6 +20,7 @@ public sealed class JobJournalTests : IDisposable
         .GetRequiredService<Serializer>();
 
     private readonly List<IDisposable> _owned = [];
+    private readonly List<PostgresJobJournal> _journals = [];
     private readonly string _folder = Directory.CreateTempSubdirectory("work-journal-").FullName;
     private NpgsqlDataSource? _postgres;
 
@@ -29,6 +30,11 @@ public sealed class JobJournalTests : IDisposable
 
     public void Dispose()
     {
+        foreach (var journal in _journals)
+        {
+            journal.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
         foreach (var owned in _owned)
         {
             owned.Dispose();
@@ -45,7 +51,9 @@ public sealed class JobJournalTests : IDisposable
         {
             _postgres = PostgresJobJournal.CreateDataSource(PostgresServer.Shared.CreateDatabase("journal"));
             _owned.Add(_postgres);
-            return new PostgresJobJournal(_postgres, s_serializer, cluster);
+            var postgres = new PostgresJobJournal(_postgres, s_serializer, cluster);
+            _journals.Add(postgres);
+            return postgres;
         }
 
         var connectionString = new SqliteConnectionStringBuilder { DataSource = SqlitePath, Pooling = true }.ToString();
@@ -156,10 +164,11 @@ public sealed class JobJournalTests : IDisposable
         Assert.Equal(11, (await ReadMainAsync(await storage.OpenAsync(Job("one")))).State!.ReadyTail);
     }
 
-    [Fact]
-    public async Task TheSqliteWriterCommitsManyJobsWritesTogetherAndAConflictFailsOnlyItsOwn()
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task TheWriterCommitsManyJobsWritesTogetherAndAConflictFailsOnlyItsOwn(string database)
     {
-        var storage = Journal("sqlite");
+        var storage = Journal(database);
         var opened = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => storage.OpenAsync(Job($"many-{i}"))));
         var mains = await Task.WhenAll(opened.Select(ReadMainAsync));
         var loser = await storage.OpenAsync(Job("many-0"));
