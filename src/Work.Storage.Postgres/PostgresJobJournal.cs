@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -10,20 +9,21 @@ namespace Work.Storage.Postgres;
 
 /// <summary>
 /// Jobs' journals in PostgreSQL (table work_job_journal): a job loads with one query, and each write is one INSERT.
-/// Writes of many jobs that wait at the same moment go together: one round trip and one commit for up to
-/// <see cref="MaxBatch"/> of them (<see cref="Writers"/> such batches on their way at once), so many jobs writing at
-/// once cost a few commits instead of one each. A batch is one implicit transaction: if one of its statements fails
-/// (two activations of a job raced for a row), each is tried again on its own, so only that job's write fails.
+/// Loads and writes of many jobs that wait at the same moment go together: one query for up to <see cref="MaxBatch"/>
+/// loads, and one round trip and one commit for up to <see cref="MaxBatch"/> writes (<see cref="Loops"/> batches of
+/// each on their way at once), so many jobs activating or writing at once (a silo starting, 100,000 jobs defined) cost
+/// a few round trips instead of one each. A batch of writes is one implicit transaction: if one of its statements
+/// fails (two activations of a job raced for a row), each is tried again on its own, so only that job's write fails.
 /// </summary>
 internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDisposable
 {
-    /// <summary>The most writes one batch carries.</summary>
+    /// <summary>The most loads or writes one batch carries.</summary>
     public const int MaxBatch = 128;
 
-    /// <summary>How many batches may be on their way at once.</summary>
-    public const int Writers = 2;
+    /// <summary>How many batches of loads, and of writes, may be on their way at once.</summary>
+    public const int Loops = 2;
 
-    private const string ReadSql = "SELECT number, payload FROM work_job_journal WHERE service_id = $1 AND job = $2 ORDER BY number";
+    private const string ReadSql = "SELECT job, number, payload FROM work_job_journal WHERE service_id = $1 AND job = ANY($2) ORDER BY job, number";
 
     // The row goes in only while the job has none numbered as high; the rows deleted are all below it.
     private const string AppendSql = """
@@ -36,22 +36,23 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
 
     private readonly NpgsqlDataSource _data;
     private readonly string _serviceId;
-    private readonly Channel<Append> _appends = Channel.CreateUnbounded<Append>(new UnboundedChannelOptions { SingleReader = false });
-    private readonly Task[] _writers;
+    private readonly Batcher<Read> _reads;
+    private readonly Batcher<Append> _appends;
 
     public PostgresJobJournal(NpgsqlDataSource data, Serializer serializer, IOptions<ClusterOptions> cluster)
         : base(serializer)
     {
         _data = data;
         _serviceId = cluster.Value.ServiceId;
-        _writers = [.. Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteAsync))];
+        _reads = new Batcher<Read>(MaxBatch, Loops, ReadAsync);
+        _appends = new Batcher<Append>(MaxBatch, Loops, WriteAsync);
     }
 
     /// <summary>Takes no more writes and waits for those taken (the silo has stopped: its jobs wrote what they had).</summary>
     public async ValueTask DisposeAsync()
     {
-        _appends.Writer.TryComplete();
-        await Task.WhenAll(_writers);
+        await _reads.DisposeAsync();
+        await _appends.DisposeAsync();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -71,27 +72,51 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         return builder.Build();
     }
 
-    protected override async Task<List<(long Number, byte[] Payload)>> ReadAsync(GrainId job)
+    protected override Task<List<(long Number, byte[] Payload)>> ReadAsync(GrainId job)
     {
-        var rows = new List<(long, byte[])>();
-        await using var command = _data.CreateCommand(ReadSql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = job.ToString() });
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)));
-        }
+        var read = new Read(job.ToString());
+        return _reads.TryAdd(read) ? read.Done.Task : throw Closed();
+    }
 
-        return rows;
+    // One query for every job in the batch.
+    private async Task ReadAsync(List<Read> reads)
+    {
+        try
+        {
+            var byJob = reads.ToLookup(r => r.Job, StringComparer.Ordinal);
+            var rows = byJob.ToDictionary(g => g.Key, _ => new List<(long, byte[])>(), StringComparer.Ordinal);
+            await using (var command = _data.CreateCommand(ReadSql))
+            {
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Keys] });
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    rows[reader.GetString(0)].Add((reader.GetInt64(1), reader.GetFieldValue<byte[]>(2)));
+                }
+            }
+
+            foreach (var read in reads)
+            {
+                // Each caller gets its own list: a job read twice in one batch (two activations) must not share one.
+                read.Done.TrySetResult([.. rows[read.Job]]);
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var read in reads)
+            {
+                read.Done.TrySetException(ex);
+            }
+        }
     }
 
     protected override async Task AppendAsync(GrainId job, long number, byte[] payload, IReadOnlyList<long> dead)
     {
         var append = new Append(job, number, payload, dead);
-        if (!_appends.Writer.TryWrite(append))
+        if (!_appends.TryAdd(append))
         {
-            throw new ObjectDisposedException(nameof(PostgresJobJournal), "The job journal is closed: its silo is stopping.");
+            throw Closed();
         }
 
         if (await append.Done.Task != 1)
@@ -100,47 +125,31 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         }
     }
 
-    // Takes what waits (at most MaxBatch) and writes it in one round trip; a lone write goes at once.
-    private async Task WriteAsync()
+    // A batch of writes in one round trip.
+    private async Task WriteAsync(List<Append> batch)
     {
-        var batch = new List<Append>(MaxBatch);
-        while (await _appends.Reader.WaitToReadAsync())
+        try
         {
-            while (batch.Count < MaxBatch && _appends.Reader.TryRead(out var append))
+            var inserted = await InsertAsync(batch);
+            for (var i = 0; i < batch.Count; i++)
             {
-                batch.Add(append);
+                batch[i].Done.TrySetResult(inserted[i]);
             }
-
-            if (batch.Count == 0)
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && batch.Count > 1)
+        {
+            // The whole batch was rolled back for one job's race: each goes again alone.
+            foreach (var append in batch)
             {
-                continue;
+                await WriteAloneAsync(append);
             }
-
-            try
+        }
+        catch (Exception ex)
+        {
+            foreach (var append in batch)
             {
-                var inserted = await InsertAsync(batch);
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    batch[i].Done.TrySetResult(inserted[i]);
-                }
+                append.Done.TrySetException(ex);
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && batch.Count > 1)
-            {
-                // The whole batch was rolled back for one job's race: each goes again alone.
-                foreach (var append in batch)
-                {
-                    await WriteAloneAsync(append);
-                }
-            }
-            catch (Exception ex)
-            {
-                foreach (var append in batch)
-                {
-                    append.Done.TrySetException(ex);
-                }
-            }
-
-            batch.Clear();
         }
     }
 
@@ -183,6 +192,13 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         }
 
         return inserted;
+    }
+
+    private static ObjectDisposedException Closed() => new(nameof(PostgresJobJournal), "The job journal is closed: its silo is stopping.");
+
+    private sealed record Read(string Job)
+    {
+        public TaskCompletionSource<List<(long Number, byte[] Payload)>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed record Append(GrainId Job, long Number, byte[] Payload, IReadOnlyList<long> Dead)
