@@ -54,10 +54,20 @@ internal sealed class PerformLane(IConcurrentJobGrain job, Action<PerformLane>? 
 
         if (start)
         {
-            // On the thread pool, with no caller's context: the calls it makes are on behalf of every caller queued.
-            using (ExecutionContext.SuppressFlow())
+            // Sent from here, without a hop to the thread pool, but with no caller's context: the calls it makes are on
+            // behalf of every caller queued (each request carries its own trace context).
+            var caller = Activity.Current;
+            Activity.Current = null;
+            try
             {
-                _ = Task.Run(SendAsync);
+                using (ExecutionContext.SuppressFlow())
+                {
+                    _ = SendAsync();
+                }
+            }
+            finally
+            {
+                Activity.Current = caller;
             }
         }
 

@@ -286,6 +286,8 @@ internal sealed class SqliteJobJournal : JobJournal, IDisposable
 
     private sealed record Append(string Job, long Number, byte[] Payload, IReadOnlyList<long> Dead)
     {
-        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed on the writer thread without a hop to the thread pool: the jobs that wait on it continue on their
+        // own activations' schedulers anyway, so the writer only queues their continuations.
+        public TaskCompletionSource Done { get; } = new();
     }
 }
