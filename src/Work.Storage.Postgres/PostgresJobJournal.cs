@@ -59,7 +59,8 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
 
     /// <summary>
     /// The journal's connections: its statements are prepared on each connection after their second use, since
-    /// planning one costs about as much as the commit it waits for.
+    /// planning one costs about as much as the commit it waits for; and a connection going back to the pool is not
+    /// reset (its statements change no session state), which saves the server a reset statement on every write.
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
@@ -68,6 +69,8 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = 8;
         }
+
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
 
         return builder.Build();
     }
