@@ -92,6 +92,26 @@ public sealed class IdleJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AReminderAnEarlierVersionRegisteredForAJobIsDroppedWhenItFires()
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName("legacy");
+        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
+        await job.DefineProbeAsync(board);
+        await job.StartAsync();
+        var silo = (InProcessSiloHandle)_cluster.Primary!;
+        var reminders = silo.SiloHost!.Services.GetRequiredService<IReminderTable>();
+        await reminders.UpsertRow(new ReminderEntry { GrainId = job.GetGrainId(), ReminderName = "work.job", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1) });
+        Assert.Single((await reminders.ReadRows(job.GetGrainId())).Reminders);
+
+        var now = DateTime.UtcNow;
+        await job.AsReference<IRemindable>().ReceiveReminder("work.job", new TickStatus(now, TimeSpan.FromMinutes(1), now));
+
+        Assert.Empty((await reminders.ReadRows(job.GetGrainId())).Reminders);
+        Assert.True((await job.GetInfoAsync()).Started);
+    }
+
+    [Fact]
     public async Task AJobSentAwayWithWorkToComeIsWokenAgain()
     {
         var board = Probe.NewBoard();
