@@ -18,7 +18,7 @@ internal static partial class EndToEndRun
 {
     private const int Calls = 100_000;
     private const int Outstanding = 1_000;
-    private const int WarmUpRounds = 2;
+    private const int WarmUpRounds = 4;
     private const int MeasuredRounds = 5;
     private const string ThroughputJob = "bench-throughput";
 
