@@ -139,9 +139,10 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
                 batch[i].Done.TrySetResult(inserted[i]);
             }
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && batch.Count > 1)
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
         {
-            // The whole batch was rolled back for one job's race: each goes again alone.
+            // The whole batch was rolled back for one job's race: each goes again alone, and the one that lost the
+            // race finds its number taken (a conflict, not a database error), also when it was alone.
             foreach (var append in batch)
             {
                 await WriteAloneAsync(append);

@@ -70,7 +70,7 @@ internal sealed partial class JobWatchGrain(
 
     private async Task WakeAllAsync(string reason)
     {
-        for (string? next = reason; next is not null; next = Interlocked.Exchange(ref _again, null))
+        for (var next = reason; next is not null; (next, _again) = (_again, null))
         {
             var dead = DeadNow();
             try
@@ -81,14 +81,16 @@ internal sealed partial class JobWatchGrain(
             }
             catch (Exception ex)
             {
-                // The next check (a silo's call or the reminder) finds the same dead silos and tries again.
+                // The next check (a silo's call or the reminder) finds the same dead silos and tries again, once.
                 LogWakeFailed(logger, ex, next);
+                _again = null;
                 return;
             }
         }
     }
 
-    // Every job the catalog names, a page at a time; one that cannot be woken now is tried again by this silo's list.
+    // Every job the catalog names, a page at a time, through this silo's list: one that cannot be woken now is tried
+    // again from there.
     private async Task<int> WakeEveryJobAsync()
     {
         var catalog = GrainFactory.GetGrain<IJobCatalogGrain>(IJobCatalogGrain.Key);
@@ -99,7 +101,7 @@ internal sealed partial class JobWatchGrain(
             var page = await catalog.ListAsync(after, PageSize);
             foreach (var chunk in page.Chunk(InFlight))
             {
-                await Task.WhenAll(chunk.Select(WakeOneAsync));
+                await Task.WhenAll(chunk.Select(sleepers.WakeAsync));
             }
 
             woken += page.Count;
@@ -109,18 +111,6 @@ internal sealed partial class JobWatchGrain(
             }
 
             after = page[^1];
-        }
-    }
-
-    private async Task WakeOneAsync(string job)
-    {
-        try
-        {
-            await GrainFactory.GetGrain<IJobReportGrain>(job).WakeAsync();
-        }
-        catch (Exception ex)
-        {
-            sleepers.Failed(job, ex);
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
     private DateTimeOffset? _armedFor;
     private bool _disposed;
 
-    // Failed wake-ups since the last warning, and when that was: one warning per retry period, not one per job.
+    // Failed wake-ups since the last warning, and when that was (under the lock).
     private int _failedSinceWarning;
     private DateTimeOffset _warnedAt = DateTimeOffset.MinValue;
 
@@ -167,7 +167,8 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
         }
     }
 
-    private async Task WakeAsync(string job)
+    /// <summary>Wakes <paramref name="job"/> now; if that fails, it is tried again after <see cref="RetryDelay"/>.</summary>
+    public async Task WakeAsync(string job)
     {
         try
         {
@@ -179,25 +180,25 @@ internal sealed partial class SleepingJobs : ILifecycleParticipant<ISiloLifecycl
         }
     }
 
-    /// <summary>Takes a failed wake-up of <paramref name="job"/>: it is tried again after <see cref="RetryDelay"/>.</summary>
-    public void Failed(string job, Exception error)
+    // One warning per retry period with the count since the last, not one per job.
+    private void Failed(string job, Exception error)
     {
         WakeIn(job, RetryDelay);
         LogWakeRetry(_logger, error, job);
-        var failed = Interlocked.Increment(ref _failedSinceWarning);
         var now = _time.GetUtcNow();
+        int others;
         lock (_lock)
         {
             if (now - _warnedAt < RetryDelay)
             {
+                _failedSinceWarning++;
                 return;
             }
 
-            _warnedAt = now;
+            (_warnedAt, others, _failedSinceWarning) = (now, _failedSinceWarning, 0);
         }
 
-        Interlocked.Add(ref _failedSinceWarning, -failed);
-        LogWakeFailed(_logger, error, job, failed - 1, RetryDelay.TotalSeconds);
+        LogWakeFailed(_logger, error, job, others, RetryDelay.TotalSeconds);
     }
 
     [LoggerMessage(EventId = 2210, Level = LogLevel.Warning, Message = "Could not wake the job {Job} (nor {Others} others since the last warning); each is tried again in {Seconds} s")]
