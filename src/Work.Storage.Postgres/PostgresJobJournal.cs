@@ -25,8 +25,16 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
 
     private const string ReadSql = "SELECT job, number, payload FROM work_job_journal WHERE service_id = $1 AND job = ANY($2) ORDER BY job, number";
 
-    // The row goes in only while the job has none numbered as high; the rows deleted are all below it.
+    // The row goes in only while the job has none numbered as high.
     private const string AppendSql = """
+        INSERT INTO work_job_journal (service_id, job, number, payload, written_on)
+        SELECT $1, $2, $3, $4, now()
+        WHERE NOT EXISTS (SELECT 1 FROM work_job_journal WHERE service_id = $1 AND job = $2 AND number >= $3)
+        """;
+
+    // The same, deleting dead rows (all below it) in the same statement: one write in DeleteBatch of the job's. The
+    // others leave the DELETE out, which costs a commit about a tenth of its rate even when it deletes nothing.
+    private const string AppendAndDeleteSql = """
         WITH dead AS (
             DELETE FROM work_job_journal WHERE service_id = $1 AND job = $2 AND number = ANY($5))
         INSERT INTO work_job_journal (service_id, job, number, payload, written_on)
@@ -179,12 +187,16 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         await using var batch = _data.CreateBatch();
         foreach (var append in appends)
         {
-            var command = new NpgsqlBatchCommand(AppendSql);
+            var command = new NpgsqlBatchCommand(append.Dead.Count > 0 ? AppendAndDeleteSql : AppendSql);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = append.Job.ToString() });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = append.Number });
             command.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = append.Payload });
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. append.Dead] });
+            if (append.Dead.Count > 0)
+            {
+                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. append.Dead] });
+            }
+
             batch.BatchCommands.Add(command);
         }
 

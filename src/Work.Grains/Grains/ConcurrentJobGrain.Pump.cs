@@ -107,6 +107,15 @@ internal sealed partial class ConcurrentJobGrain
 
         Completed(finished);
 
+        // A write someone waits for starts first, so its statement is on its way while the runs go out.
+        var committed = mustSave ? CommitAsync() : null;
+        if (!mustSave && (batches.Count > 0 || finished.Count > 0))
+        {
+            // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
+            // and attempt. They share a write with whatever follows within WriteDelay.
+            _commit.CommitSoon();
+        }
+
         // Runs go out while the write is under way: a tick is not late by a storage round trip. If this silo dies
         // before the write lands, storage still holds them as pending and they are dispatched again (at least once;
         // an executor still running the same attempt does not start it twice, and the history records one).
@@ -117,17 +126,11 @@ internal sealed partial class ConcurrentJobGrain
             _ = HandOverAsync(executor, runs);
         }
 
-        // Armed before the write, so the next due time is not held up by it.
+        // Armed before the write ends, so the next due time is not held up by it.
         Rearm(scheduler);
-        if (mustSave)
+        if (committed is not null)
         {
-            await CommitAsync();
-        }
-        else if (batches.Count > 0 || finished.Count > 0)
-        {
-            // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
-            // and attempt. They share a write with whatever follows within WriteDelay.
-            _commit.CommitSoon();
+            await committed;
         }
 
         ReadItems(scheduler);
