@@ -37,10 +37,8 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
     private const string AppendAndDeleteSql = """
         WITH dead AS (
             DELETE FROM work_job_journal WHERE service_id = $1 AND job = $2 AND number = ANY($5))
-        INSERT INTO work_job_journal (service_id, job, number, payload, written_on)
-        SELECT $1, $2, $3, $4, now()
-        WHERE NOT EXISTS (SELECT 1 FROM work_job_journal WHERE service_id = $1 AND job = $2 AND number >= $3)
-        """;
+
+        """ + AppendSql;
 
     private readonly NpgsqlDataSource _data;
     private readonly string _serviceId;
