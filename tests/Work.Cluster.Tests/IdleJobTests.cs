@@ -32,6 +32,17 @@ public sealed class IdleJobTests : IAsyncLifetime
         await _cluster.DisposeAsync();
     }
 
+    // A started job of the probe handler, recurring when given a schedule.
+    private async Task<(IConcurrentJobGrain Job, string Name, Probe.Board Board)> StartedAsync(string prefix, EverySchedule? every = null)
+    {
+        var board = Probe.NewBoard();
+        var name = ClusterFixture.NewJobName(prefix);
+        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
+        await job.DefineProbeAsync(board, every: every);
+        await job.StartAsync();
+        return (job, name, board);
+    }
+
     private async Task<int> JobActivationsAsync()
     {
         var statistics = await _cluster.Client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics();
@@ -43,12 +54,8 @@ public sealed class IdleJobTests : IAsyncLifetime
     {
         var silo = (InProcessSiloHandle)_cluster.Primary!;
         var sleepers = silo.SiloHost!.Services.GetRequiredService<SleepingJobs>();
-        var board = Probe.NewBoard();
-        var name = ClusterFixture.NewJobName("idle");
-        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
         var firstRun = DateTimeOffset.UtcNow.AddSeconds(1);
-        await job.DefineProbeAsync(board, every: new EverySchedule { Interval = s_interval, FirstRun = firstRun });
-        await job.StartAsync();
+        var (job, name, board) = await StartedAsync("idle", new EverySchedule { Interval = s_interval, FirstRun = firstRun });
 
         var first = await board.NextStartAsync();
         Assert.Equal(firstRun, first.Scheduled);
@@ -74,11 +81,7 @@ public sealed class IdleJobTests : IAsyncLifetime
     [Fact]
     public async Task JobsHoldNoReminderAndTheClusterHoldsOneForItsWatch()
     {
-        var board = Probe.NewBoard();
-        var name = ClusterFixture.NewJobName("no-reminder");
-        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
-        await job.DefineProbeAsync(board, every: new EverySchedule { Interval = s_interval });
-        await job.StartAsync();
+        var (job, _, board) = await StartedAsync("no-reminder", new EverySchedule { Interval = s_interval });
         await job.PerformInAsync(TimeSpan.FromMinutes(5));
         await board.NextStartAsync();
 
@@ -94,11 +97,7 @@ public sealed class IdleJobTests : IAsyncLifetime
     [Fact]
     public async Task AReminderAnEarlierVersionRegisteredForAJobIsDroppedWhenItFires()
     {
-        var board = Probe.NewBoard();
-        var name = ClusterFixture.NewJobName("legacy");
-        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
-        await job.DefineProbeAsync(board);
-        await job.StartAsync();
+        var (job, _, _) = await StartedAsync("legacy");
         var silo = (InProcessSiloHandle)_cluster.Primary!;
         var reminders = silo.SiloHost!.Services.GetRequiredService<IReminderTable>();
         await reminders.UpsertRow(new ReminderEntry { GrainId = job.GetGrainId(), ReminderName = "work.job", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1) });
@@ -114,11 +113,7 @@ public sealed class IdleJobTests : IAsyncLifetime
     [Fact]
     public async Task AJobSentAwayWithWorkToComeIsWokenAgain()
     {
-        var board = Probe.NewBoard();
-        var name = ClusterFixture.NewJobName("sent-away");
-        var job = _cluster.Client.GetGrain<IConcurrentJobGrain>(name);
-        await job.DefineProbeAsync(board);
-        await job.StartAsync();
+        var (job, _, board) = await StartedAsync("sent-away");
         var soon = DateTimeOffset.UtcNow.AddSeconds(3);
         var id = await job.PerformAtAsync(soon);
 

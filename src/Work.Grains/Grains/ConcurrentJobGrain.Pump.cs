@@ -108,8 +108,12 @@ internal sealed partial class ConcurrentJobGrain
         Completed(finished);
 
         // A write someone waits for starts first, so its statement is on its way while the runs go out.
-        var committed = mustSave ? CommitAsync() : null;
-        if (!mustSave && (batches.Count > 0 || finished.Count > 0))
+        Task? committed = null;
+        if (mustSave)
+        {
+            committed = CommitAsync();
+        }
+        else if (batches.Count > 0 || finished.Count > 0)
         {
             // Nobody waits on dispatches and expired leases: a run dispatched again after a crash is fenced by its id
             // and attempt. They share a write with whatever follows within WriteDelay.
