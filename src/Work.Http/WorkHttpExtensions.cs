@@ -99,6 +99,9 @@ public static class WorkHttpExtensions
 
         var telemetry = services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(WorkDiagnostics.MeterName, "Microsoft.Orleans", "System.Runtime", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddView(instrument => instrument.Meter.Name == WorkDiagnostics.MeterName
+                ? new MetricStreamConfiguration { CardinalityLimit = options.MetricSeriesLimit }
+                : null)
             .AddPrometheusExporter());
         if (!string.IsNullOrWhiteSpace(otlpEndpoint))
         {

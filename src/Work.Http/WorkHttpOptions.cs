@@ -66,6 +66,20 @@ public sealed class WorkHttpOptions
     /// <summary>Whether <c>/metrics</c> answers without a key or token (for a scraper that cannot send one); false by default.</summary>
     public bool AnonymousMetrics { get; set; }
 
+    /// <summary>
+    /// How many series (distinct tag sets: handler, queue, job name, status) each of the product's instruments keeps
+    /// for <c>/metrics</c> and OTLP; 2,000 by default (OpenTelemetry's own limit). Measurements past it are counted in one
+    /// series tagged <c>otel_metric_overflow="true"</c>. Raise it when more jobs than that should show one by one: each
+    /// series costs memory for the life of the process.
+    /// </summary>
+    public int MetricSeriesLimit { get; set; } = DefaultMetricSeriesLimit;
+
+    /// <summary>The default <see cref="MetricSeriesLimit"/>.</summary>
+    public const int DefaultMetricSeriesLimit = 2_000;
+
+    /// <summary>The largest <see cref="MetricSeriesLimit"/> accepted.</summary>
+    public const int MaxMetricSeriesLimit = 1_000_000;
+
     /// <summary>The API keys accepted, in header <c>X-Api-Key</c> or as <c>Authorization: ApiKey KEY</c>.</summary>
     public List<WorkApiKey> ApiKeys { get; set; } = [];
 
@@ -124,6 +138,11 @@ public sealed class WorkHttpOptions
                 failures.Add($"{SectionName}:{nameof(AllowAnonymous)} is allowed only on loopback addresses; '{url}' is not one. " +
                     $"Give callers API keys ({SectionName}:{nameof(ApiKeys)}) or tokens ({SectionName}:{nameof(Jwt)}) instead.");
             }
+        }
+
+        if (MetricSeriesLimit is < 1 or > MaxMetricSeriesLimit)
+        {
+            failures.Add($"{SectionName}:{nameof(MetricSeriesLimit)} must be from 1 to {MaxMetricSeriesLimit:N0}; it is {MetricSeriesLimit}.");
         }
 
         for (var i = 0; i < ApiKeys.Count; i++)

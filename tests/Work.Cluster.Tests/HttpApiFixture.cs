@@ -55,6 +55,10 @@ public sealed class HttpApiFixture : IAsyncLifetime
                 new WorkApiKey { Name = "deployer", Sha256 = Sha256(OperatorKey), Role = WorkRole.Operator },
             ],
             Jwt = new WorkJwtOptions { SigningKey = Convert.ToBase64String(s_signingKey), Issuer = Issuer, Audience = "work" },
+
+            // OpenTelemetry listens to every meter of the product's name in the process, and this process runs many
+            // silos, each defining jobs of its own: without room for them all, this silo's series would overflow.
+            MetricSeriesLimit = 100_000,
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _app = builder.Build();

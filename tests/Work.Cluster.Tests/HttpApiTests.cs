@@ -245,13 +245,17 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         var name = ClusterFixture.NewJobName("http-metrics");
         await PutJsonAsync(http, $"/api/jobs/{name}", """{ "job": { "handler": "echo" } }""");
         await http.PostAsync(new Uri($"/api/jobs/{name}/start", UriKind.Relative), null);
-        var before = await ExecutionsCountedAsync(http);
+        Assert.Equal(0, await ExecutionsCountedAsync(http, name));
 
-        await PostJsonAsync(http, $"/api/jobs/{name}/perform?wait=true", "{}");
-        await PostJsonAsync(http, $"/api/jobs/{name}/perform?wait=true", "{}");
+        for (var i = 0; i < 2; i++)
+        {
+            var performed = await PostJsonAsync(http, $"/api/jobs/{name}/perform?wait=true", "{}");
+            Assert.True(performed.IsSuccessStatusCode, await performed.Content.ReadAsStringAsync());
+        }
 
         // The exporter caches a scrape for a moment: read until the two executions show.
-        await Eventually.WaitUntilAsync(async () => await ExecutionsCountedAsync(http) >= before + 2, "the executions counter moved by two");
+        await Eventually.WaitUntilAsync(async () => await ExecutionsCountedAsync(http, name) >= 2, "the job's two executions were counted");
+        Assert.Equal(2, await ExecutionsCountedAsync(http, name));
         var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         Assert.Contains("dotnet_gc_collections", text, StringComparison.Ordinal);
     }
@@ -292,11 +296,11 @@ public sealed class HttpApiTests(HttpApiFixture fixture)
         Assert.True(paths.TryGetProperty("/api/sources/{source}/items", out _));
     }
 
-    private static async Task<double> ExecutionsCountedAsync(HttpClient http)
+    private static async Task<double> ExecutionsCountedAsync(HttpClient http, string name)
     {
         var text = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         return text.Split('\n')
-            .Where(line => line.StartsWith("work_job_executions_total{", StringComparison.Ordinal) && line.Contains("work_job_handler=\"echo\"", StringComparison.Ordinal))
+            .Where(line => line.StartsWith("work_job_executions_total{", StringComparison.Ordinal) && line.Contains($"work_job_name=\"{name}\"", StringComparison.Ordinal))
             .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
