@@ -54,6 +54,32 @@ public sealed class FailoverTests
         Assert.Equal(0, (await job.GetInfoAsync()).RunningWorkers);
     }
 
+    [Fact]
+    public async Task ManyRunsDueAtOneMomentWaitTogetherAndStartAtItExceptTheOneCancelled()
+    {
+        await using var cluster = await FailoverCluster.StartAsync(1);
+        var board = Probe.NewBoard();
+        var job = cluster.Job(ClusterFixture.NewJobName("due-together"));
+        await job.DefineProbeAsync(board, maxWorkers: 40);
+        await job.StartAsync();
+
+        // Due within EarlyHandOver (1 s here): all go to the executor at once and wait there for the same moment.
+        var due = DateTimeOffset.UtcNow.AddMilliseconds(700);
+        var ids = await job.PerformManyAsync(Enumerable.Range(0, 40).Select(_ => PerformRequest.AtTime(due)).ToList());
+        var info = await job.GetInfoAsync();
+        Assert.Equal((0, 40), (info.Pending, info.RunningWorkers));
+        Assert.Equal(1, await job.CancelAsync(ids[17]));
+
+        var done = await Task.WhenAll(ids.Select(id => job.WaitFinishedAsync(id)));
+        var cancelled = done[17];
+        Assert.Equal((JobStatus.NoResponse, "Work.Cancelled"), (cancelled.Status, cancelled.ErrorType));
+        var ran = done.Where((_, i) => i != 17).ToList();
+        Assert.All(ran, e => Assert.Equal(JobStatus.Success, e.Status));
+        Assert.All(ran, e => Assert.True(e.StartedAt >= e.ScheduledAt, $"started {e.StartedAt:O}, due {e.ScheduledAt:O}"));
+        Assert.Equal(ids.Where((_, i) => i != 17).Order(StringComparer.Ordinal), board.Started.Select(s => s.ExecutionId).Order(StringComparer.Ordinal));
+        Assert.Equal(0, (await job.GetInfoAsync()).RunningWorkers);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -35,7 +35,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
     private readonly Scheduling.PreciseWakeUps _wakeUps;
-    private readonly ConcurrentDictionary<DateTimeOffset, Task> _dueAt = new();
+    private readonly ConcurrentDictionary<DateTimeOffset, DueMoment> _dueAt = new();
     private readonly ILogger _logger;
 
     // The silo's factory, not the activation's: reports are sent from the thread pool, outside the activation.
@@ -220,8 +220,24 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         }
     }
 
-    // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs.
-    private void Launch(Running running, JobLane lane) => _ = Task.Run(() => RunLoopAsync(running, lane));
+    // Off the grain's scheduler: the grain stays free and the handler may run as long as it needs. A run handed over
+    // before its due time is parked until then.
+    private void Launch(Running running, JobLane lane)
+    {
+        if (running.Order.ScheduledAt <= _time.GetUtcNow() || !TryPark(running, lane))
+        {
+            Start(running, lane);
+        }
+    }
+
+    // Starts a run's loop, once: a parked run is started by its due time or by its cancellation, whichever comes first.
+    private void Start(Running running, JobLane lane)
+    {
+        if (running.TryStart())
+        {
+            _ = Task.Run(() => RunLoopAsync(running, lane));
+        }
+    }
 
     // Runs an attempt, then every queued run that takes its slot, reporting each as it ends.
     private async Task RunLoopAsync(Running running, JobLane lane)
@@ -264,6 +280,12 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                 };
             }
 
+            if (current.Parked)
+            {
+                // Many runs started at one due time: the runs yet to start go before the reports of those that ended.
+                await Task.Yield();
+            }
+
             var next = lane.Next(_lanes);
             var handedTo = next is null ? null : new ExecutionLease(next.Order.ExecutionId, next.Order.Attempt, next.Order.Lease, _engine.SiloName);
 
@@ -276,43 +298,6 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             QueueReport(order.JobName, report);
             current = next;
         }
-    }
-
-    // A run handed over before its due time (WorkClusterOptions.EarlyHandOver) waits for it on the silo's precise
-    // wake-ups, holding its slot; false when it was cancelled meanwhile.
-    private async Task<bool> DueAsync(Running running)
-    {
-        if (running.Order.ScheduledAt <= _time.GetUtcNow())
-        {
-            return true;
-        }
-
-        try
-        {
-            // Runs due at the same moment share one wake-up.
-            var at = running.Order.ScheduledAt;
-            var due = _dueAt.GetOrAdd(at, static (time, grain) => grain.WakeUpAt(time), this);
-            await due.WaitAsync(running.Cancellation.Token);
-            _dueAt.TryRemove(new KeyValuePair<DateTimeOffset, Task>(at, due));
-            return true;
-        }
-        catch (OperationCanceledException) when (running.Cancellation.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
-    // One wake-up for a due time, forgotten once it has come (also when every run waiting for it was cancelled).
-    private Task WakeUpAt(DateTimeOffset time)
-    {
-        var wake = _wakeUps.WaitUntilAsync(time);
-        _ = wake.ContinueWith(
-            (done, state) => _dueAt.TryRemove(new KeyValuePair<DateTimeOffset, Task>((DateTimeOffset)state!, done)),
-            time,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
-        return wake;
     }
 
     // The record of a run cancelled while it waited for its due time: reported like any other, so its slot passes on.

@@ -6,7 +6,8 @@ namespace Work.Scheduling;
 /// Wake-ups to the millisecond for the last stretch before a due time. Grain timers run on .NET's timer queue, which
 /// counts time in the operating system's coarse ticks (4 ms on a common Linux kernel), so a timer due in a second
 /// fires several milliseconds early or late. Job grains arm their timer a little early and wait the rest here: one
-/// thread for the silo waits for the earliest due time on a monitor, whose timed waits are not rounded to the tick.
+/// thread for the silo waits for the earliest due time on a monitor, whose timed waits are not rounded to the tick,
+/// and yields in a loop for the last millisecond, which a timed wait can overshoot.
 /// With a <see cref="TimeProvider"/> other than the system's (a fake clock in tests), waits are that provider's delays.
 /// </summary>
 internal sealed class PreciseWakeUps : IDisposable
@@ -19,6 +20,10 @@ internal sealed class PreciseWakeUps : IDisposable
 
     /// <summary>Creates the service; its thread starts at the first wait.</summary>
     public PreciseWakeUps(TimeProvider time) => _time = time ?? throw new ArgumentNullException(nameof(time));
+
+    // The thread yields in a loop for the last stretch before a due time instead of a timed wait, which can end up to
+    // a millisecond late.
+    private const double SpinMilliseconds = 1.0;
 
     /// <summary>How far ahead of a due time a timer should hand over to <see cref="WaitUntilAsync"/>.</summary>
     public static TimeSpan Window { get; } = TimeSpan.FromMilliseconds(20);
@@ -89,8 +94,28 @@ internal sealed class PreciseWakeUps : IDisposable
                     continue;
                 }
 
-                // Timed waits count whole milliseconds and drop the rest: round up, and wait again if woken early.
-                Monitor.Wait(_lock, (int)Math.Ceiling(remaining * 1000.0 / Stopwatch.Frequency));
+                var milliseconds = remaining * 1000.0 / Stopwatch.Frequency;
+                if (milliseconds >= SpinMilliseconds + 1)
+                {
+                    // Timed waits count whole milliseconds and may end up to one late: wait until the last stretch.
+                    Monitor.Wait(_lock, (int)(milliseconds - SpinMilliseconds));
+                    continue;
+                }
+
+                // The last stretch, yielding to every thread that has work, without the lock so that waits can
+                // still be added. An earlier wait added meanwhile is at most this stretch late.
+                Monitor.Exit(_lock);
+                try
+                {
+                    while (Stopwatch.GetTimestamp() < at)
+                    {
+                        Thread.Yield();
+                    }
+                }
+                finally
+                {
+                    Monitor.Enter(_lock);
+                }
             }
         }
     }
