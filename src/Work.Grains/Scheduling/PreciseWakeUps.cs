@@ -7,7 +7,8 @@ namespace Work.Scheduling;
 /// counts time in the operating system's coarse ticks (4 ms on a common Linux kernel), so a timer due in a second
 /// fires several milliseconds early or late. Job grains arm their timer a little early and wait the rest here: one
 /// thread for the silo waits for the earliest due time on a monitor, whose timed waits are not rounded to the tick,
-/// and yields in a loop for the last millisecond, which a timed wait can overshoot.
+/// and yields in a loop for the last millisecond or two, which a timed wait can overshoot (within a small share of one
+/// core: wake-ups that come closer together than that wait the rounded-up millisecond instead).
 /// With a <see cref="TimeProvider"/> other than the system's (a fake clock in tests), waits are that provider's delays.
 /// </summary>
 internal sealed class PreciseWakeUps : IDisposable
@@ -17,6 +18,8 @@ internal sealed class PreciseWakeUps : IDisposable
     private readonly PriorityQueue<TaskCompletionSource, long> _waiting = new();
     private Thread? _thread;
     private bool _disposed;
+    private double _spinBudget = MaxSpinBudget * Stopwatch.Frequency;
+    private long _spinBudgetAt = Stopwatch.GetTimestamp();
 
     /// <summary>Creates the service; its thread starts at the first wait.</summary>
     public PreciseWakeUps(TimeProvider time) => _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -24,6 +27,10 @@ internal sealed class PreciseWakeUps : IDisposable
     // The thread yields in a loop for the last stretch before a due time instead of a timed wait, which can end up to
     // a millisecond late.
     private const double SpinMilliseconds = 1.0;
+
+    // At most this share of one core goes to yielding loops, with this many seconds of them saved up.
+    private const double SpinShare = 0.05;
+    private const double MaxSpinBudget = 0.005;
 
     /// <summary>How far ahead of a due time a timer should hand over to <see cref="WaitUntilAsync"/>.</summary>
     public static TimeSpan Window { get; } = TimeSpan.FromMilliseconds(20);
@@ -74,6 +81,22 @@ internal sealed class PreciseWakeUps : IDisposable
         }
     }
 
+    // Spinning for a stretch of the given length (in Stopwatch ticks) if the budget allows: it fills at SpinShare of the
+    // time that passes, up to MaxSpinBudget, so many wake-ups close together cost at most that share of one core.
+    private bool TakeSpin(long stretch)
+    {
+        var now = Stopwatch.GetTimestamp();
+        _spinBudget = Math.Min(MaxSpinBudget * Stopwatch.Frequency, _spinBudget + ((now - _spinBudgetAt) * SpinShare));
+        _spinBudgetAt = now;
+        if (_spinBudget < stretch)
+        {
+            return false;
+        }
+
+        _spinBudget -= stretch;
+        return true;
+    }
+
     private void Run()
     {
         lock (_lock)
@@ -99,6 +122,13 @@ internal sealed class PreciseWakeUps : IDisposable
                 {
                     // Timed waits count whole milliseconds and may end up to one late: wait until the last stretch.
                     Monitor.Wait(_lock, (int)(milliseconds - SpinMilliseconds));
+                    continue;
+                }
+
+                if (!TakeSpin(remaining))
+                {
+                    // Out of spinning time (wake-ups come close together): round up, and wait again if woken early.
+                    Monitor.Wait(_lock, (int)Math.Ceiling(milliseconds));
                     continue;
                 }
 
