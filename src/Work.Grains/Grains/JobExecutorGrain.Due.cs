@@ -43,10 +43,8 @@ internal sealed partial class JobExecutorGrain
     private bool TryPark(Running running, JobLane lane)
     {
         var moment = MomentAt(running.Order.ScheduledAt);
-        running.Parked = true;
         if (!moment.TryPark(running, lane))
         {
-            running.Parked = false;
             return false;
         }
 
@@ -111,10 +109,13 @@ internal sealed partial class JobExecutorGrain
         return moment;
     }
 
+    // Starts the runs parked on a moment that came; with several, each lets the others start before its report.
     private void StartParked(DueMoment moment)
     {
-        foreach (var (running, lane) in moment.Release())
+        var parked = moment.Release();
+        foreach (var (running, lane) in parked)
         {
+            running.StartedWithOthers = parked.Count > 1;
             Start(running, lane);
         }
     }

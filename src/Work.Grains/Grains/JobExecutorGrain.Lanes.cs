@@ -16,8 +16,8 @@ internal sealed partial class JobExecutorGrain
         /// <summary>Its place among its job's queued runs while it waits; guarded by the lane's lock.</summary>
         public LinkedListNode<Running>? Waiting { get; set; }
 
-        /// <summary>True when it waited for its due time parked, started with the others due at that time.</summary>
-        public bool Parked { get; set; }
+        /// <summary>True when it was started with other runs parked for the same due time.</summary>
+        public bool StartedWithOthers { get; set; }
 
         /// <summary>True the first time only: its loop starts once.</summary>
         public bool TryStart() => Interlocked.Exchange(ref _started, 1) == 0;

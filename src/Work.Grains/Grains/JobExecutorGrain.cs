@@ -280,7 +280,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
                 };
             }
 
-            if (current.Parked)
+            if (current.StartedWithOthers)
             {
                 // Many runs started at one due time: the runs yet to start go before the reports of those that ended.
                 await Task.Yield();
