@@ -41,8 +41,11 @@ public sealed class HttpProcessTests
         Assert.Contains("MaxWorkers must be between 1", await bad.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(2, (await SendAsync(http, HttpMethod.Get, $"api/jobs/{name}")).GetProperty("definition").GetProperty("maxWorkers").GetInt32());
 
-        var metrics = await reader.GetStringAsync(new Uri("metrics", UriKind.Relative));
-        Assert.Contains("work_job_executions_total{", metrics, StringComparison.Ordinal);
+        // The job's executions counter moves with each one (the exporter caches a scrape for a moment).
+        await Eventually.WaitUntilAsync(async () => await ExecutionsCountedAsync(reader, name) == 1, "the job's first execution was counted");
+        await SendAsync(http, HttpMethod.Post, $"api/jobs/{name}/perform?wait=true", "{}");
+        await Eventually.WaitUntilAsync(async () => await ExecutionsCountedAsync(reader, name) >= 2, "the job's second execution was counted");
+        Assert.Equal(2, await ExecutionsCountedAsync(reader, name));
 
         var page = await anonymous.GetStringAsync(new Uri("dashboard/", UriKind.Relative));
         Assert.Contains("<title>Work.Orleans</title>", page, StringComparison.Ordinal);
@@ -100,5 +103,13 @@ public sealed class HttpProcessTests
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{method} {path}: {(int)response.StatusCode} {text}");
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static async Task<double> ExecutionsCountedAsync(HttpClient http, string name)
+    {
+        var text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative));
+        return text.Split('\n')
+            .Where(line => line.StartsWith("work_job_executions_total{", StringComparison.Ordinal) && line.Contains($"work_job_name=\"{name}\"", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 }
