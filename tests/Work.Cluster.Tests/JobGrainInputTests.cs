@@ -1,5 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Storage;
 using Work.Client;
 using Work.Grains;
 using Work.Scheduling;
@@ -98,6 +96,13 @@ public sealed class JobGrainInputTests(ClusterFixture fixture)
         Assert.Equal(1, await job.CancelAsync(id));
     }
 
+    // Stores a job's main state where the job reads it, as an earlier version or a hand-edited store could have left it.
+    private async Task StoreAsync(IConcurrentJobGrain job, JobState state)
+    {
+        var records = await GrainStorageRecords.For(fixture.Cluster.GetSiloServiceProvider()).OpenAsync(job.GetGrainId());
+        await records.WriteAsync([], JobRecord.Of(JobStore.MainStateName, new GrainState<JobState>(state)), []);
+    }
+
     [Fact]
     public async Task AJobStoredWithADefinitionTodaysLimitsRefuseAnswersAndCanBeRepaired()
     {
@@ -105,14 +110,13 @@ public sealed class JobGrainInputTests(ClusterFixture fixture)
         var name = ClusterFixture.NewJobName("stored-bad");
         var job = fixture.Job(name);
         var every = new EverySchedule { Interval = TimeSpan.FromTicks(1) };
-        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName);
-        await storage.WriteStateAsync(JobStore.MainStateName, job.GetGrainId(), new GrainState<JobState>(new JobState
+        await StoreAsync(job, new JobState
         {
             Definition = new JobDefinition(new Job(Probe.Handler) { Args = Probe.Args(board) }) { Every = every },
             Started = true,
             StartedAt = DateTimeOffset.UtcNow,
             Recurring = new RecurringRun { Schedule = every, Origin = DateTimeOffset.UtcNow },
-        }));
+        });
 
         var info = await job.GetInfoAsync();
         var perform = await Assert.ThrowsAsync<InvalidOperationException>(() => job.EnqueueAsync());
@@ -135,11 +139,10 @@ public sealed class JobGrainInputTests(ClusterFixture fixture)
     {
         var name = ClusterFixture.NewJobName("stored-delete");
         var job = fixture.Job(name);
-        var storage = fixture.Cluster.GetSiloServiceProvider().GetRequiredKeyedService<IGrainStorage>(WorkClusterOptions.StorageName);
-        await storage.WriteStateAsync(JobStore.MainStateName, job.GetGrainId(), new GrainState<JobState>(new JobState
+        await StoreAsync(job, new JobState
         {
             Definition = new JobDefinition(new Job(Probe.Handler)) { MaxWorkers = 50_000 },
-        }));
+        });
         Assert.NotNull((await job.GetInfoAsync()).Problem);
 
         await job.DeleteAsync();

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
 using Orleans.Storage;
+using Work.Scheduling;
 using Work.Grains;
 
 namespace Work.Hosting;
@@ -11,14 +13,18 @@ public static class WorkMemorySiloBuilderExtensions
 {
     /// <summary>
     /// Keeps grain state and reminders in the silo's memory: nothing survives the silo, for trying things out and for
-    /// tests. State is copied with Orleans' binary serializer, as the durable backends store it (Orleans' default for
-    /// memory storage, JSON, is several times slower on the job's state).
+    /// tests. A job's records are held in bucket grains as written, one call a write and no serialization within a
+    /// silo; they are copied when a job activation reads them. Other grain state is copied with Orleans' binary
+    /// serializer, as the durable backends store it (Orleans' default for memory storage, JSON, is several times
+    /// slower).
     /// </summary>
     public static ISiloBuilder UseWorkMemoryStorage(this ISiloBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddMemoryGrainStorage(WorkClusterOptions.StorageName, (OptionsBuilder<MemoryGrainStorageOptions> options) => options
             .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
+        builder.Services.AddKeyedSingleton<IJobRecordStorage>(WorkClusterOptions.StorageName, static (services, _) =>
+            new MemoryJobRecordStorage(services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<DeepCopier>()));
         return builder.UseInMemoryReminderService();
     }
 

@@ -38,6 +38,9 @@ internal abstract class JobRecord(string name)
     /// <summary>The version read or last written; null when storage has none.</summary>
     public abstract string? ETag { get; }
 
+    /// <summary>The value, for stores that keep it as it is; never changed once written.</summary>
+    public abstract object? Value { get; }
+
     /// <summary>The value in Orleans' binary format, for stores that keep bytes.</summary>
     public abstract byte[] Serialize(Serializer serializer);
 
@@ -55,6 +58,8 @@ internal abstract class JobRecord(string name)
     private sealed class Typed<T>(string name, IGrainState<T> state) : JobRecord(name)
     {
         public override string? ETag => state.ETag;
+
+        public override object? Value => state.State;
 
         public override byte[] Serialize(Serializer serializer) => serializer.SerializeToArray(state.State);
 
