@@ -61,14 +61,15 @@ public sealed class WorkClusterOptions
     public TimeSpan IdleDeactivation { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// How many runs a job may send ahead to each executor that holds one of its slots, beyond the slots themselves;
-    /// 1,024 by default, zero to send only what may start. A run sent ahead waits on its executor and starts in the slot
-    /// of the job's next run that ends there, without a round trip to the job: the slots stay within MaxWorkers and
-    /// turn over at the executor's speed. Runs sent ahead are not moved to other silos, so a smaller number spreads
-    /// long runs more evenly over silos that join later. The default lets 1,000 short runs due at once under a small cap
-    /// start with no round trip to the job; for long runs on a cluster that grows, a smaller number spreads them better.
+    /// How many runs due now a job may send ahead to each executor that holds one of its slots, beyond the slots
+    /// themselves; 256 by default, zero to send only what may start. A run sent ahead waits on its executor and starts
+    /// in the slot of the job's next run that ends there, without a round trip to the job: the slots stay within
+    /// MaxWorkers and turn over at the executor's speed. Runs handed over before their due time (<see cref="EarlyHandOver"/>)
+    /// may wait four times as many deep once no run due now is waiting: they all start at their due moment, so with
+    /// the default 1,000 short runs due at once under a small cap start with no round trip to the job. Runs sent ahead
+    /// are not moved to other silos, so a smaller number spreads long runs more evenly over silos that join later.
     /// </summary>
-    public int RunAhead { get; set; } = 1_024;
+    public int RunAhead { get; set; } = 256;
 
     /// <summary>
     /// How long before its due time a run that is due at a given time (PerformAt, PerformIn, a retry) may be handed to

@@ -12,12 +12,14 @@ internal sealed partial class JobScheduler
     // still counts there (on a silo that died, say) run out.
     private readonly HashSet<string> _idleExecutors = new(StringComparer.Ordinal);
 
+    /// <summary>How many times RunAhead may wait on an executor once only runs due later are waiting.</summary>
+    public const int EarlyAheadFactor = 4;
+
     /// <summary>
     /// Takes due runs to send ahead, after <see cref="TakeDue(DateTimeOffset, List{JobExecution}, bool)"/> has taken those
-    /// that may start: each goes to an executor holding at least one slot, with fewer than
-    /// <see cref="Grains.WorkClusterOptions.RunAhead"/> runs queued there, the one with the fewest queued per slot
-    /// first, among <paramref name="among"/> when given. The caller sends them as queued and records each with
-    /// <see cref="Dispatched"/> (queued: true).
+    /// that may start: each goes to an executor holding at least one slot, with fewer runs queued there than the limit
+    /// (<see cref="AheadLimit"/>), the one with the fewest queued per slot first, among <paramref name="among"/> when
+    /// given. The caller sends them as queued and records each with <see cref="Dispatched"/> (queued: true).
     /// </summary>
     public List<(PendingRun Run, string Executor)> TakeAhead(DateTimeOffset now, IReadOnlyCollection<string>? among = null)
     {
@@ -34,35 +36,48 @@ internal sealed partial class JobScheduler
             executors.RemoveAll(e => !among.Contains(e.Executor));
         }
 
-        var room = executors.Sum(e => _options.RunAhead - e.Queued);
-        if (room <= 0)
+        // Runs due now first, under RunAhead; once none is left, runs handed over before their due time, under the
+        // deeper limit.
+        for (var limit = AheadLimit(now); ; limit = AheadLimit(now))
         {
-            return ahead;
-        }
-
-        var due = new List<PendingRun>();
-        TakeDue(now, room, due);
-        foreach (var run in due)
-        {
-            // The executor with the fewest runs queued per slot it holds, among those with room.
-            var best = -1;
-            for (var i = 0; i < executors.Count; i++)
+            var room = executors.Sum(e => Math.Max(0, limit - e.Queued));
+            var due = new List<PendingRun>();
+            TakeDue(now, room, due);
+            foreach (var run in due)
             {
-                var (_, held, queued) = executors[i];
-                if (queued < _options.RunAhead
-                    && (best < 0 || (long)(queued + 1) * executors[best].Held < (long)(executors[best].Queued + 1) * held))
+                // The executor with the fewest runs queued per slot it holds, among those with room.
+                var best = -1;
+                for (var i = 0; i < executors.Count; i++)
                 {
-                    best = i;
+                    var (_, held, queued) = executors[i];
+                    if (queued < limit
+                        && (best < 0 || (long)(queued + 1) * executors[best].Held < (long)(executors[best].Queued + 1) * held))
+                    {
+                        best = i;
+                    }
                 }
+
+                var (executor, bestHeld, bestQueued) = executors[best];
+                executors[best] = (executor, bestHeld, bestQueued + 1);
+                ahead.Add((run, executor));
             }
 
-            var (executor, bestHeld, bestQueued) = executors[best];
-            executors[best] = (executor, bestHeld, bestQueued + 1);
-            ahead.Add((run, executor));
+            if (due.Count == 0 || AheadLimit(now) == limit)
+            {
+                return ahead;
+            }
         }
-
-        return ahead;
     }
+
+    /// <summary>
+    /// How many runs may wait on an executor: <see cref="Grains.WorkClusterOptions.RunAhead"/> while runs due now are
+    /// waiting, four times as many once only runs due later are (handed over before their due time, see
+    /// <see cref="Grains.WorkClusterOptions.EarlyHandOver"/>). Those all start at their due moment, where a deeper
+    /// queue saves a round trip to the job for every slot that turns over; a steady stream of runs due now refills the
+    /// queue as it goes, so a deeper one would only hold more runs in flight.
+    /// </summary>
+    private int AheadLimit(DateTimeOffset now) =>
+        Ready.Count > 0 || (State.Pending.Count > 0 && State.Pending[0].DueAt <= now) ? _options.RunAhead : EarlyAheadFactor * _options.RunAhead;
 
     /// <summary>
     /// The executor <paramref name="executor"/> started the queued attempt <paramref name="next"/> in the slot of an
@@ -117,8 +132,8 @@ internal sealed partial class JobScheduler
     private List<(string Executor, int Held, int Queued)> AheadRoom() =>
         _byExecutor.Where(c => c.Value.Held > 0 && !_idleExecutors.Contains(c.Key)).Select(c => (c.Key, c.Value.Held, c.Value.Queued)).ToList();
 
-    // Whether a run due now could be sent ahead.
-    private bool CanSendAhead() =>
+    // Whether the next run due could be sent ahead.
+    private bool CanSendAhead(DateTimeOffset now) =>
         _options.RunAhead > 0 && SlotsInUse > 0
-        && ((_queued == 0 && _idleExecutors.Count == 0) || AheadRoom().Exists(e => e.Queued < _options.RunAhead));
+        && ((_queued == 0 && _idleExecutors.Count == 0) || AheadRoom().Exists(e => e.Queued < AheadLimit(now)));
 }

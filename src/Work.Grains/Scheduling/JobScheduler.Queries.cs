@@ -32,7 +32,7 @@ internal sealed partial class JobScheduler
         if (PendingCount > 0)
         {
             var allowed = AllowedWorkers(now);
-            if (SlotsInUse < allowed || CanSendAhead())
+            if (SlotsInUse < allowed || CanSendAhead(now))
             {
                 if (State.Pending.Count > 0)
                 {

@@ -51,6 +51,31 @@ public sealed class RunAheadTests
     private static ExecutionLease LeaseOf(InFlightRun inFlight) => new(inFlight.Run.ExecutionId, inFlight.Run.Attempt, inFlight.Lease, inFlight.Executor);
 
     [Fact]
+    public void RunsHandedOverBeforeTheirDueTimeWaitFourTimesAsDeepButRunsDueNowOnlyRunAheadDeep()
+    {
+        var scheduler = Create(maxWorkers: 2, runAhead: 4);
+        var due = Now + TimeSpan.FromSeconds(1);
+        Accept(scheduler, 30, due);
+        _time.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromMilliseconds(5));
+
+        // Due in 5 ms: both slots and 4 x 4 runs ahead go out, all before the due time.
+        var (starts, queued) = Pump(scheduler, "a");
+        Assert.Equal(2, starts.Count);
+        Assert.Equal(JobScheduler.EarlyAheadFactor * 4, queued.Count);
+        Assert.All(queued, q => Assert.Equal(due, q.Run.DueAt));
+        Assert.Equal(30 - 2 - 16, scheduler.PendingCount);
+        Assert.True(scheduler.NextWakeUp(Now) > Now, "the alarm does not spin on runs it cannot send");
+
+        // A run due now waits behind RunAhead: the executor already holds more than that, so nothing more goes out, and
+        // the runs due later that would fit the deeper limit wait behind it.
+        scheduler.Accept(Now, null, null, null);
+        var (moreStarts, moreQueued) = Pump(scheduler, "a");
+        Assert.Empty(moreStarts);
+        Assert.Empty(moreQueued);
+        Assert.True(scheduler.NextWakeUp(Now) > Now, "the alarm does not spin on runs it cannot send");
+    }
+
+    [Fact]
     public void RunsBeyondTheFreeSlotsWaitOnExecutorsHoldingSlotsUpToRunAheadEach()
     {
         var scheduler = Create(maxWorkers: 3, runAhead: 4);
