@@ -58,22 +58,9 @@ internal abstract class JobJournal(Serializer serializer) : IJobRecordStorage
             }
         }
 
-        public Task ReadAsync<T>(string name, IGrainState<T> state)
-        {
-            if (_records.TryGetValue(name, out var record))
-            {
-                state.State = _journal._serializer.Deserialize<T>(record.Value);
-                state.ETag = record.Row.ToString(CultureInfo.InvariantCulture);
-                state.RecordExists = true;
-            }
-            else
-            {
-                state.ETag = null;
-                state.RecordExists = false;
-            }
-
-            return Task.CompletedTask;
-        }
+        public Task ReadAsync<T>(string name, IGrainState<T> state) => _records.TryGetValue(name, out var record)
+            ? JobRecord.Found(state, _journal._serializer.Deserialize<T>(record.Value)!, record.Row.ToString(CultureInfo.InvariantCulture))
+            : JobRecord.Missing(state);
 
         public async Task<IReadOnlyList<JobRecord>> WriteAsync(IReadOnlyList<JobRecord> segments, JobRecord main, IReadOnlyList<JobRecord> clears)
         {

@@ -55,6 +55,23 @@ internal abstract class JobRecord(string name)
 
     public static JobRecord Of<T>(string name, IGrainState<T> state) => new Typed<T>(name, state);
 
+    /// <summary>Fills <paramref name="state"/> with a record a store read: its value and version.</summary>
+    public static Task Found<T>(IGrainState<T> state, T value, string etag)
+    {
+        state.State = value;
+        state.ETag = etag;
+        state.RecordExists = true;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Marks <paramref name="state"/> as read with no record stored; its value stays as it was.</summary>
+    public static Task Missing<T>(IGrainState<T> state)
+    {
+        state.ETag = null;
+        state.RecordExists = false;
+        return Task.CompletedTask;
+    }
+
     private sealed class Typed<T>(string name, IGrainState<T> state) : JobRecord(name)
     {
         public override string? ETag => state.ETag;

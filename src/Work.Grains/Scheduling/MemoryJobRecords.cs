@@ -26,23 +26,10 @@ internal sealed class MemoryJobRecordStorage(IGrainFactory grains, DeepCopier co
 
     private sealed class Opened(IMemoryRecordsGrain bucket, string job, Dictionary<string, MemoryRecord> held, DeepCopier copier) : IJobRecords
     {
-        public Task ReadAsync<T>(string name, IGrainState<T> state)
-        {
-            if (held.TryGetValue(name, out var record))
-            {
-                // The activation changes what it reads: it gets its own copy, and the held value stays as written.
-                state.State = copier.Copy((T)record.Value!);
-                state.ETag = record.ETag;
-                state.RecordExists = true;
-            }
-            else
-            {
-                state.ETag = null;
-                state.RecordExists = false;
-            }
-
-            return Task.CompletedTask;
-        }
+        // The activation changes what it reads: it gets its own copy, and the held value stays as written.
+        public Task ReadAsync<T>(string name, IGrainState<T> state) => held.TryGetValue(name, out var record)
+            ? JobRecord.Found(state, copier.Copy((T)record.Value!), record.ETag)
+            : JobRecord.Missing(state);
 
         public async Task<IReadOnlyList<JobRecord>> WriteAsync(IReadOnlyList<JobRecord> segments, JobRecord main, IReadOnlyList<JobRecord> clears)
         {
