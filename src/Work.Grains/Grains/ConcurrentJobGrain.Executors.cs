@@ -114,8 +114,9 @@ internal sealed partial class ConcurrentJobGrain
             LogQueuesUnknown(_logger, ex, Name, silo);
         }
 
-        // An executor answering from another silo (placed there before this silo knew the asked one) tells that
-        // silo's queues, not the asked one's: the asked silo is asked again at the next pump.
+        // An executor answering from another silo (placed there while the asked silo was not active to this one) tells
+        // that silo's queues, not the asked one's: the asked silo is asked again at the next pump. While the asked silo
+        // is active but not yet known here to host executors, the call fails instead of being placed elsewhere.
         var right = answer is not null && answer.Silo == silo;
         var now = _time.GetUtcNow();
         if (answer is not null && !right)

@@ -320,7 +320,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         };
     }
 
-    // Placed here because the caller's silo did not know the silo of this key yet: once idle, it makes room for the
+    // Placed here because the silo of this key was not active to the caller's silo: once idle, it makes room for the
     // right one (asked now and then by the renewal timer, so a trickle of work does not keep it here for good).
     private void LeaveIfMisplaced()
     {
