@@ -24,12 +24,17 @@ public sealed class FailoverCluster : IAsyncDisposable
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public static async Task<FailoverCluster> StartAsync(int silos = 3)
+    /// <summary>
+    /// Starts the cluster. With <paramref name="knownGrainsOnly"/> a silo places grains only on silos whose grain
+    /// lists it has fetched, as in production, not on every active silo as test clusters do by default.
+    /// </summary>
+    public static async Task<FailoverCluster> StartAsync(int silos = 3, bool knownGrainsOnly = false)
     {
         var builder = new TestClusterBuilder((short)silos);
         var serviceId = "work-failover-" + Guid.NewGuid().ToString("N")[..8];
         builder.Options.ServiceId = serviceId;
         builder.Options.ConfigureFileLogging = false;
+        builder.Options.AssumeHomogenousSilosForTesting = !knownGrainsOnly;
         builder.Properties["StoreKey"] = serviceId;
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();

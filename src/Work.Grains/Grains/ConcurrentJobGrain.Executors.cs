@@ -109,6 +109,11 @@ internal sealed partial class ConcurrentJobGrain
         {
             answer = await _roster.Executor(silo).QueuesAsync();
         }
+        catch (SiloUnavailableException ex) when (_roster.ActiveSilos().Contains(silo))
+        {
+            // It has just joined, and this silo has not yet heard which grains it hosts: expected, and brief.
+            LogQueuesNotYet(_logger, ex, Name, silo);
+        }
         catch (Exception ex)
         {
             LogQueuesUnknown(_logger, ex, Name, silo);

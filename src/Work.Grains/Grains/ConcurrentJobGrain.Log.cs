@@ -66,4 +66,7 @@ internal sealed partial class ConcurrentJobGrain
 
     [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Job {Job} could not keep its held items invisible; it tries again at its next tick")]
     private static partial void LogExtendFailed(ILogger logger, Exception error, string job);
+
+    [LoggerMessage(EventId = 2023, Level = LogLevel.Debug, Message = "Job {Job} asks again later which queues {Silo} serves: that silo has just joined")]
+    private static partial void LogQueuesNotYet(ILogger logger, Exception error, string job, string silo);
 }
