@@ -107,12 +107,15 @@ public sealed class PostgresProcessTests(ITestOutputHelper output)
             foreach (var group in repeated)
             {
                 var job = group.First().Job;
-                var lostByItsJob = (job == "batch" ? history : await client.GetHistoryAsync(job, JobDefinition.MaxHistoryLimit))
-                    .Any(e => e.ExecutionId == group.Key && e.ErrorType == "Work.LeaseExpired");
+                var itsHistory = (job == "batch" ? history : await client.GetHistoryAsync(job, JobDefinition.MaxHistoryLimit))
+                    .Where(e => e.ExecutionId == group.Key).ToList();
+                var lostByItsJob = itsHistory.Any(e => e.ErrorType == "Work.LeaseExpired");
                 Assert.True(
                     moved.ContainsKey(job) || lostByItsJob || group.Any(r => r.Worker.StartsWith(victim.AddressPrefix, StringComparison.Ordinal)),
                     $"execution {group.Key} of {job} ran {group.Count()} times without the killed silo taking part: " +
-                    string.Join(", ", group.Select(r => $"attempt {r.Attempt} on {r.Worker}")) + $" (killed: {victim.AddressPrefix})");
+                    string.Join(", ", group.Select(r => $"attempt {r.Attempt} on {r.Worker}")) + $" (killed: {victim.AddressPrefix}); its history: " +
+                    string.Join(", ", itsHistory.Select(e => $"attempt {e.Attempt} {(int)e.Status} {e.ErrorType} {e.Error} on {e.Worker} at {e.StartedAt:HH:mm:ss.fff}-{e.FinishedAt:HH:mm:ss.fff}")) +
+                    $"; job silo {infos.Single(i => i.Name == job).Silo}");
             }
 
             Assert.All(ids, id => Assert.Contains(runs, r => r.ExecutionId == id));

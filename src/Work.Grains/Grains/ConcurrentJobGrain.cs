@@ -98,7 +98,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         var timers = new GrainJobTimers(this);
         _store = new JobStore(GrainStorageRecords.For(ServiceProvider), GrainContext.GrainId);
         OpenItems();
-        _commit = new GroupCommit(() => _store.WriteAsync(_scheduler!), _options.WriteDelay, timers, OnWriteFailed);
+        _commit = new GroupCommit(WriteAsync, _options.WriteDelay, timers, OnWriteFailed);
         _alarm = new WakeUpAlarm(timers, _wakeUps, _time, PumpInBackgroundAsync);
         try
         {

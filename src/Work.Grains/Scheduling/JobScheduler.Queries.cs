@@ -34,11 +34,11 @@ internal sealed partial class JobScheduler
             var allowed = AllowedWorkers(now);
             if (SlotsInUse < allowed || CanSendAhead(now))
             {
-                if (State.Pending.Count > 0)
+                if (FirstSendable() is { } timed)
                 {
                     // Half the early hand-over before the due time: a pump then takes everything due in the next half
                     // too, so runs due close together share a pump instead of one pump each.
-                    Consider(State.Pending[0].DueAt - (_options.EarlyHandOver / 2));
+                    Consider(timed.DueAt - (_options.EarlyHandOver / 2));
                 }
 
                 if (Ready.Peek() is { } ready)

@@ -226,7 +226,13 @@ internal sealed partial class JobScheduler
         {
             var next = execution.Attempt + 1;
             var delay = lost ? TimeSpan.Zero : definition.Retry.DelayBefore(next, _random());
-            Insert(inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + delay });
+            var rerun = inFlight.Run with { Attempt = next, DueAt = execution.FinishedAt + delay };
+            Insert(rerun);
+            if (lost)
+            {
+                HoldUntilWritten(rerun);
+            }
+
             return;
         }
 

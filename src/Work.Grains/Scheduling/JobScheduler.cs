@@ -323,9 +323,16 @@ internal sealed partial class JobScheduler
         // Timed runs go a little early: their executor starts them at their due time (WorkClusterOptions.EarlyHandOver).
         var horizon = now + _options.EarlyHandOver;
         var taken = 0;
+        List<PendingRun>? held = null;
         var limit = due.Count + max;
         while (due.Count < limit)
         {
+            // Reruns of lost attempts whose loss is not written yet stay (see JobScheduler.Reruns.cs).
+            while (taken < State.Pending.Count && State.Pending[taken].DueAt <= horizon && IsUnwrittenRerun(State.Pending[taken]))
+            {
+                (held ??= []).Add(State.Pending[taken++]);
+            }
+
             var timed = taken < State.Pending.Count && State.Pending[taken].DueAt <= horizon ? State.Pending[taken] : null;
             var ready = Ready.Peek();
             if (ready is not null && (timed is null || ready.DueAt <= timed.DueAt))
@@ -344,6 +351,10 @@ internal sealed partial class JobScheduler
         }
 
         State.Pending.RemoveRange(0, taken);
+        if (held is not null)
+        {
+            State.Pending.InsertRange(0, held);
+        }
     }
 
     /// <summary>
@@ -351,7 +362,7 @@ internal sealed partial class JobScheduler
     /// moment as the segments it points at, so changes made while the write is under way go to the next write.
     /// </summary>
     public JobChanges TakeChanges() =>
-        new(State.Snapshot(), Ready.TakeDirty(), Ready.TakeDropped(), History.TakeDirty(), History.TakeDropped());
+        new(State.Snapshot(), Ready.TakeDirty(), Ready.TakeDropped(), History.TakeDirty(), History.TakeDropped(), RerunsToWrite());
 
     /// <summary>Marks the segments of a write that did not happen to be written again.</summary>
     public void NotWritten(JobChanges changes)

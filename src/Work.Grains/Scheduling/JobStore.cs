@@ -116,9 +116,10 @@ internal sealed class JobStore
 
     /// <summary>
     /// Writes what <paramref name="scheduler"/> changed since its last write, as one moment; when the main state is
-    /// not written, its segments are marked to be written again.
+    /// not written, its segments are marked to be written again. True when the write freed reruns of lost attempts
+    /// (<see cref="JobScheduler.Written"/>): the caller then looks for what is due.
     /// </summary>
-    public async Task WriteAsync(JobScheduler scheduler)
+    public async Task<bool> WriteAsync(JobScheduler scheduler)
     {
         var changes = scheduler.TakeChanges();
         try
@@ -130,6 +131,8 @@ internal sealed class JobStore
             scheduler.NotWritten(changes);
             throw;
         }
+
+        return scheduler.Written(changes);
     }
 
     // A segment not known here is new: written with no ETag, it fails if another activation wrote it first. It is

@@ -330,9 +330,19 @@ public sealed class JobSchedulerTests
 
         _time.Advance(s_lease);
         var finished = new List<JobExecution>();
-        var again = Assert.Single(Take(scheduler, finished));
+        Assert.Empty(Take(scheduler, finished));
 
+        // The next attempt waits until a write holds the loss: a write taken before the loss frees nothing.
         Assert.Empty(finished);
+        Assert.Equal(1, scheduler.UnwrittenReruns);
+        Assert.Null(scheduler.NextWakeUp(_time.GetUtcNow()));
+        var changes = scheduler.TakeChanges();
+        scheduler.NotWritten(changes);
+        Assert.Empty(Take(scheduler));
+        Assert.True(scheduler.Written(scheduler.TakeChanges()));
+        Assert.Equal(0, scheduler.UnwrittenReruns);
+        Assert.Equal(_time.GetUtcNow(), scheduler.NextWakeUp(_time.GetUtcNow()));
+        var again = Assert.Single(Take(scheduler));
         Assert.Equal((run.ExecutionId, 2), (again.ExecutionId, again.Attempt));
         var lost = Assert.Single(scheduler.History.Records);
         Assert.Equal(JobStatus.Unavailable, lost.Status);
@@ -390,8 +400,10 @@ public sealed class JobSchedulerTests
         Assert.Equal(1, scheduler.InFlightCount);
         var lost = Assert.Single(scheduler.History.Records);
         Assert.Equal((second.ExecutionId, JobScheduler.LeaseExpired), (lost.ExecutionId, lost.ErrorType));
-        var again = Take(scheduler);
+        Assert.Empty(Take(scheduler));
         Assert.Equal(2, scheduler.State.Lost);
+        Assert.True(scheduler.Written(scheduler.TakeChanges()));
+        var again = Take(scheduler);
         Assert.Equal([(first.ExecutionId, 2), (second.ExecutionId, 2)], again.Select(r => (r.ExecutionId, r.Attempt)).OrderBy(r => r.ExecutionId == first.ExecutionId ? 0 : 1));
     }
 

@@ -516,6 +516,13 @@ internal sealed class CrashSimulation
             Repeats++;
         }
 
+        // A later attempt runs only when the one before it failed or was lost, never once storage holds its success
+        // (a stale activation counting lost an attempt that another one finished must not have sent the next).
+        if (order.Attempt > 1 && StoredNow().History.Records.FirstOrDefault(r => r.ExecutionId == order.ExecutionId && r.Attempt < order.Attempt && r.Status == JobStatus.Success) is { } success)
+        {
+            Violation($"{order.ExecutionId}/{order.Attempt} starts though storage holds attempt {success.Attempt} as succeeded");
+        }
+
         _running.Add(order);
         Log($"executor {order.Executor} starts {order.ExecutionId}/{order.Attempt}");
     }
@@ -577,9 +584,7 @@ internal sealed class CrashSimulation
         }
 
         _checkedVersion = _storageVersion;
-        var job = GrainId.Create("job", SimulatedJob.Name);
-        var stored = (Journal ? new JobStore(_storage.CommittedJournal(), job) : new JobStore(_storage.Committed(), job)).LoadAsync().GetAwaiter().GetResult();
-        var loaded = JobScheduler.Load(SimulatedJob.Name, stored, _time, _options);
+        var (stored, loaded) = Stored();
         foreach (var id in _ackedIds)
         {
             if (!loaded.IsActive(id) && loaded.LastRecord(id) is null)
@@ -604,6 +609,16 @@ internal sealed class CrashSimulation
             Violation($"storage holds a definition older than the one acknowledged ({_ackedDefinition}): {loaded.State.Definition}");
         }
     }
+
+    // What a new activation would load now.
+    private (StoredJob Stored, JobScheduler Loaded) Stored()
+    {
+        var job = GrainId.Create("job", SimulatedJob.Name);
+        var stored = (Journal ? new JobStore(_storage.CommittedJournal(), job) : new JobStore(_storage.Committed(), job)).LoadAsync().GetAwaiter().GetResult();
+        return (stored, JobScheduler.Load(SimulatedJob.Name, stored, _time, _options));
+    }
+
+    private JobScheduler StoredNow() => Stored().Loaded;
 
     // Definitions compared as stored (their records hold lists, which compare by reference, and a list comes back
     // from storage as another type): both as they read after a trip through storage.

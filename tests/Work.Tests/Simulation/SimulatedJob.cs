@@ -47,7 +47,7 @@ internal sealed class SimulatedJob
         _violation = violation;
         var timers = new FakeJobTimers(time, Turns, () => Dead);
         _store = journal ? new JobStore(storage.Journal(this), GrainId.Create("job", Name)) : new JobStore(storage.For(this), GrainId.Create("job", Name));
-        _commit = new GroupCommit(() => _store.WriteAsync(Scheduler!), options.WriteDelay, timers, OnWriteFailed);
+        _commit = new GroupCommit(WriteAsync, options.WriteDelay, timers, OnWriteFailed);
         _acceptPump = new SharedTurn(() => PumpAsync(mustSave: true));
         _alarm = new WakeUpAlarm(timers, new PreciseWakeUps(time), time, PumpInBackgroundAsync);
     }
@@ -245,7 +245,7 @@ internal sealed class SimulatedJob
         {
             await _commit.CommitAsync();
         }
-        else if (sent.Count > 0 || finished.Count > 0)
+        else if (sent.Count > 0 || finished.Count > 0 || scheduler.UnwrittenReruns > 0)
         {
             _commit.CommitSoon();
         }
@@ -282,6 +282,15 @@ internal sealed class SimulatedJob
         catch (Exception ex)
         {
             _violation($"{this}: a background pump failed: {ex}");
+        }
+    }
+
+    // As the grain: a write that stored the loss of attempts frees their reruns, which go now.
+    private async Task WriteAsync()
+    {
+        if (await _store.WriteAsync(Scheduler!))
+        {
+            _ = PumpInBackgroundAsync();
         }
     }
 
