@@ -298,7 +298,7 @@ internal sealed partial class ConcurrentJobGrain
     // A write that stored the loss of attempts frees their reruns, which go now rather than at the next wake-up.
     private async Task WriteAsync()
     {
-        if (await _store.WriteAsync(_scheduler!))
+        if (await _store.WriteAsync(_scheduler!) && !_leaving)
         {
             _ = PumpInBackgroundAsync();
         }

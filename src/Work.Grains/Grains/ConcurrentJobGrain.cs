@@ -54,6 +54,9 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
     private int _confirming;
     private bool _sleeping;
 
+    // Deactivating: what it still writes frees no runs to send (the next activation sends them).
+    private bool _leaving;
+
     // Set once OnActivateAsync is done: an activation cannot be asked to go while it is still activating.
     private bool _activated;
 
@@ -121,6 +124,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         }
 
         _alarm.Stop();
+        _leaving = true;
         if (_scheduler is not { } scheduler || _conflicted)
         {
             return;
