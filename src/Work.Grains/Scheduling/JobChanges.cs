@@ -11,4 +11,4 @@ internal sealed record JobChanges(
     List<long> ReadyDropped,
     List<SegmentWrite<JobExecution>> History,
     List<long> HistoryDropped,
-    List<(string ExecutionId, int Attempt)> Reruns);
+    IReadOnlyList<(string ExecutionId, int Attempt)> Reruns);

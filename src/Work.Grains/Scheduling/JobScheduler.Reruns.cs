@@ -34,7 +34,8 @@ internal sealed partial class JobScheduler
 
     private bool IsUnwrittenRerun(PendingRun run) => _unwrittenReruns.Count > 0 && _unwrittenReruns.Contains((run.ExecutionId, run.Attempt));
 
-    private List<(string ExecutionId, int Attempt)> RerunsToWrite() => _unwrittenReruns.Count == 0 ? [] : [.. _unwrittenReruns];
+    // Most writes hold none: those share one empty list.
+    private IReadOnlyList<(string ExecutionId, int Attempt)> RerunsToWrite() => _unwrittenReruns.Count == 0 ? [] : [.. _unwrittenReruns];
 
     // The earliest timed run that may be sent (reruns waiting for a write come first, as they are due at once).
     private PendingRun? FirstSendable()

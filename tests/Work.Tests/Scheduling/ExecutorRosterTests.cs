@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 using Work.Scheduling;
 
@@ -10,12 +9,8 @@ public sealed class ExecutorRosterTests
     private static readonly SiloAddress s_b = SiloAddress.New(IPAddress.Loopback, 11112, 1);
     private static readonly SiloAddress s_c = SiloAddress.New(IPAddress.Loopback, 11113, 1);
 
-    private ClusterMembershipSnapshot _membership = Snapshot(1, (s_a, SiloStatus.Active), (s_b, SiloStatus.Active), (s_c, SiloStatus.Dead));
+    private ClusterMembershipSnapshot _membership = Memberships.Snapshot(1, (s_a, SiloStatus.Active), (s_b, SiloStatus.Active), (s_c, SiloStatus.Dead));
     private readonly List<string> _made = [];
-
-    private static ClusterMembershipSnapshot Snapshot(long version, params (SiloAddress Silo, SiloStatus Status)[] members) => new(
-        members.ToImmutableDictionary(m => m.Silo, m => new ClusterMember(m.Silo, m.Status, m.Silo.ToString())),
-        new MembershipVersion(version));
 
     private ExecutorRoster<string> Create() => new(() => _membership, "local", silo =>
     {
@@ -42,7 +37,7 @@ public sealed class ExecutorRosterTests
     [Fact]
     public void WithNoActiveSiloKnownRunsStayOnThisSilo()
     {
-        _membership = Snapshot(1, (s_a, SiloStatus.Joining));
+        _membership = Memberships.Snapshot(1, (s_a, SiloStatus.Joining));
         var roster = Create();
 
         Assert.Equal(["local"], roster.ActiveSilos());
@@ -60,7 +55,7 @@ public sealed class ExecutorRosterTests
         Assert.Equal($"executor on {a}", roster.Executor(a));
         Assert.Single(_made);
 
-        _membership = Snapshot(2, (s_a, SiloStatus.Dead), (s_b, SiloStatus.Active));
+        _membership = Memberships.Snapshot(2, (s_a, SiloStatus.Dead), (s_b, SiloStatus.Active));
         Assert.Equal([s_b.ToParsableString()], roster.ActiveSilos());
         roster.Executor(a);
         Assert.Equal(2, _made.Count);

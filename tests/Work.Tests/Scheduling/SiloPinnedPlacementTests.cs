@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Net;
 using Orleans.Runtime.Placement;
 using Work.Placement;
@@ -16,10 +15,8 @@ public sealed class SiloPinnedPlacementTests
     private static readonly SiloAddress s_joined = SiloAddress.New(IPAddress.Loopback, 11113, 1);
     private static readonly SiloAddress s_dead = SiloAddress.New(IPAddress.Loopback, 11114, 1);
 
-    private readonly Membership _membership = new(new(
-        new[] { (s_local, SiloStatus.Active), (s_other, SiloStatus.Active), (s_joined, SiloStatus.Active), (s_dead, SiloStatus.Dead) }
-            .ToImmutableDictionary(m => m.Item1, m => new ClusterMember(m.Item1, m.Item2, m.Item1.ToString())),
-        new MembershipVersion(4)));
+    private readonly Membership _membership = new(Memberships.Snapshot(
+        4, (s_local, SiloStatus.Active), (s_other, SiloStatus.Active), (s_joined, SiloStatus.Active), (s_dead, SiloStatus.Dead)));
 
     // The silos whose grains this silo knows: the one that joined last is not among them yet.
     private readonly Context _context = new([s_local, s_other]);
