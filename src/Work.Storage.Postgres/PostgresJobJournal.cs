@@ -14,6 +14,8 @@ namespace Work.Storage.Postgres;
 /// each on their way at once), so many jobs activating or writing at once (a silo starting, 100,000 jobs defined) cost
 /// a few round trips instead of one each. A batch of writes is one implicit transaction: if one of its statements
 /// fails (two activations of a job raced for a row), each is tried again on its own, so only that job's write fails.
+/// Loads go through connections of their own that plan each load for the jobs it names (see
+/// <see cref="CreateDataSource"/>).
 /// </summary>
 internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDisposable
 {
@@ -23,7 +25,7 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
     /// <summary>How many batches of loads, and of writes, may be on their way at once.</summary>
     public const int Loops = 2;
 
-    private const string ReadSql = "SELECT job, number, payload FROM work_job_journal WHERE service_id = $1 AND job = ANY($2) ORDER BY job, number";
+    internal const string ReadSql = "SELECT job, number, payload FROM work_job_journal WHERE service_id = $1 AND job = ANY($2) ORDER BY job, number";
 
     // The row goes in only while the job has none numbered as high.
     private const string AppendSql = """
@@ -41,14 +43,20 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         """ + AppendSql;
 
     private readonly NpgsqlDataSource _data;
+    private readonly NpgsqlDataSource _loads;
     private readonly string _serviceId;
     private readonly Batcher<Read> _reads;
     private readonly Batcher<Append> _appends;
 
-    public PostgresJobJournal(NpgsqlDataSource data, Serializer serializer, IOptions<ClusterOptions> cluster)
+    /// <param name="data">The connections writes go through (<see cref="CreateDataSource"/>).</param>
+    /// <param name="loads">The connections loads go through (<see cref="CreateDataSource"/> with planEachCall).</param>
+    /// <param name="serializer">Serializes the records.</param>
+    /// <param name="cluster">Names the service whose journals these are.</param>
+    public PostgresJobJournal(NpgsqlDataSource data, NpgsqlDataSource loads, Serializer serializer, IOptions<ClusterOptions> cluster)
         : base(serializer)
     {
         _data = data;
+        _loads = loads;
         _serviceId = cluster.Value.ServiceId;
         _reads = new Batcher<Read>(MaxBatch, Loops, ReadAsync);
         _appends = new Batcher<Append>(MaxBatch, Loops, WriteAsync);
@@ -68,7 +76,15 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
     /// planning one costs about as much as the commit it waits for; and a connection going back to the pool is not
     /// reset (its statements change no session state), which saves the server a reset statement on every write.
     /// </summary>
-    public static NpgsqlDataSource CreateDataSource(string connectionString)
+    /// <param name="connectionString">The server and database.</param>
+    /// <param name="planEachCall">
+    /// True for the connections loads go through: the server plans every call of a prepared statement for its values
+    /// and the table as it is then (plan_cache_mode force_custom_plan). A load names its jobs in an array, and a plan
+    /// kept from when the table was nearly empty scans all of the service's rows for them: defining 100,000 jobs on a
+    /// new database slowed twofold, in about one run of three, until autovacuum's next analyze replaced that plan.
+    /// Writes keep their plans: each names its row by the whole key.
+    /// </param>
+    public static NpgsqlDataSource CreateDataSource(string connectionString, bool planEachCall = false)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
@@ -77,6 +93,10 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         }
 
         builder.ConnectionStringBuilder.NoResetOnClose = true;
+        if (planEachCall)
+        {
+            builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c plan_cache_mode=force_custom_plan".Trim();
+        }
 
         return builder.Build();
     }
@@ -94,7 +114,7 @@ internal sealed class PostgresJobJournal : JobJournal, IAsyncDisposable, IDispos
         {
             var byJob = reads.ToLookup(r => r.Job, StringComparer.Ordinal);
             var rows = byJob.ToDictionary(g => g.Key, _ => new List<(long, byte[])>(), StringComparer.Ordinal);
-            await using (var command = _data.CreateCommand(ReadSql))
+            await using (var command = _loads.CreateCommand(ReadSql))
             {
                 command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _serviceId });
                 command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. rows.Keys] });

@@ -49,9 +49,12 @@ public sealed class JobJournalTests : IDisposable
         var cluster = Options.Create(new ClusterOptions { ServiceId = serviceId });
         if (database == "postgres")
         {
-            _postgres = PostgresJobJournal.CreateDataSource(PostgresServer.Shared.CreateDatabase("journal"));
+            var server = PostgresServer.Shared.CreateDatabase("journal");
+            _postgres = PostgresJobJournal.CreateDataSource(server);
             _owned.Add(_postgres);
-            var postgres = new PostgresJobJournal(_postgres, s_serializer, cluster);
+            var loads = PostgresJobJournal.CreateDataSource(server, planEachCall: true);
+            _owned.Add(loads);
+            var postgres = new PostgresJobJournal(_postgres, loads, s_serializer, cluster);
             _journals.Add(postgres);
             return postgres;
         }
@@ -189,6 +192,45 @@ public sealed class JobJournalTests : IDisposable
         {
             Assert.Equal(i + 100, (await ReadMainAsync(await storage.OpenAsync(Job($"many-{i}")))).State!.ReadyTail);
         }
+    }
+
+    [Fact]
+    public async Task ALoadIsPlannedForTheJournalAsItIsNotAsItWasWhenItsStatementWasPrepared()
+    {
+        // A load's statement is prepared while the journal holds three rows, then the journal grows by 20,000 rows
+        // of other jobs (no analyze yet, as on a new database). The load must still find its job by the key.
+        await using var loads = PostgresJobJournal.CreateDataSource(PostgresServer.Shared.CreateDatabase("journal_plans"), planEachCall: true);
+        await using var connection = await loads.OpenConnectionAsync();
+        await ExecuteAsync(connection, "INSERT INTO work_job_journal SELECT 'plans', 'job-' || n, 1, '\\x00', now() FROM generate_series(1, 3) n");
+        await using var load = new NpgsqlCommand(PostgresJobJournal.ReadSql, connection);
+        load.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "plans" });
+        load.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ["job-1", "job-2"] });
+        for (var i = 0; i < 12; i++)
+        {
+            await using var reader = await load.ExecuteReaderAsync();
+            var rows = 0;
+            while (await reader.ReadAsync())
+            {
+                rows++;
+            }
+
+            Assert.Equal(2, rows);
+        }
+
+        await ExecuteAsync(connection, "INSERT INTO work_job_journal SELECT 'plans', 'other-' || n, 1, '\\x00', now() FROM generate_series(1, 20000) n");
+        await using var name = new NpgsqlCommand("SELECT name FROM pg_prepared_statements WHERE statement = $1", connection);
+        name.Parameters.Add(new NpgsqlParameter<string> { TypedValue = PostgresJobJournal.ReadSql });
+        var statement = (string)(await name.ExecuteScalarAsync())!;
+        await using var explain = new NpgsqlCommand($"EXPLAIN (FORMAT JSON) EXECUTE {statement}('plans', ARRAY['job-1'])", connection);
+        var plan = (string)(await explain.ExecuteScalarAsync())!;
+
+        Assert.Matches("\"Index Cond\": \"[^\"]*job = ", plan);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<Exception?> SettleAsync(Task write)

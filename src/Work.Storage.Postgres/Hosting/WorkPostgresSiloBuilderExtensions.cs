@@ -17,6 +17,9 @@ public static class WorkPostgresSiloBuilderExtensions
     /// <summary>The ADO.NET invariant Orleans knows PostgreSQL by (served by Npgsql).</summary>
     public const string PostgresInvariant = "Npgsql";
 
+    // The connections jobs' journals load through.
+    private const string JournalLoadsKey = WorkClusterOptions.StorageName + ".journal-loads";
+
     /// <summary>
     /// Keeps jobs' journals (a write of a job is one INSERT), item sources, grain state and reminders in PostgreSQL, with Npgsql,
     /// Orleans' ADO.NET providers and the project's SQL (this package's SQL, also in deploy/postgres). When <paramref name="applySchema"/> is true, the silo applies that SQL first thing at start;
@@ -35,8 +38,12 @@ public static class WorkPostgresSiloBuilderExtensions
             }));
         // Jobs keep their records in a journal of their own, a write of a job in one INSERT.
         builder.Services.AddKeyedSingleton(WorkClusterOptions.StorageName, (_, _) => PostgresJobJournal.CreateDataSource(connectionString));
+        builder.Services.AddKeyedSingleton(JournalLoadsKey, (_, _) => PostgresJobJournal.CreateDataSource(connectionString, planEachCall: true));
         builder.Services.AddKeyedSingleton<IJobRecordStorage>(WorkClusterOptions.StorageName, static (services, key) => new PostgresJobJournal(
-            services.GetRequiredKeyedService<NpgsqlDataSource>(key), services.GetRequiredService<Serializer>(), services.GetRequiredService<IOptions<ClusterOptions>>()));
+            services.GetRequiredKeyedService<NpgsqlDataSource>(key),
+            services.GetRequiredKeyedService<NpgsqlDataSource>(JournalLoadsKey),
+            services.GetRequiredService<Serializer>(),
+            services.GetRequiredService<IOptions<ClusterOptions>>()));
         builder.Services.AddKeyedSingleton<ItemStore>(WorkClusterOptions.StorageName, static (services, key) => new PostgresItemStore(services.GetRequiredKeyedService<NpgsqlDataSource>(key)));
         builder.UseAdoNetReminderService(o =>
         {

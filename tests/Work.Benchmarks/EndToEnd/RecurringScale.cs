@@ -78,6 +78,7 @@ internal static class RecurringScale
                 }
             }
 
+            using var progress = Environment.GetEnvironmentVariable("WORK_BENCH_DEBUG") is null ? null : Progress(() => Math.Min(count, Volatile.Read(ref next)));
             await Task.WhenAll(Enumerable.Range(0, InFlight).Select(_ => Task.Run(Lane)));
             var defined = watch.Elapsed;
             var tenth = rates.OrderBy(r => r.Done).ToList();
@@ -198,6 +199,22 @@ internal static class RecurringScale
         {
             throw new TimeoutException($"Not within {bound}: {what} ({s_ticks.Count:N0} jobs ticked).");
         }
+    }
+
+    // Every 5 s while defining: jobs taken, this process's CPU, and the thread pool's threads and queue.
+    private static Timer Progress(Func<int> taken)
+    {
+        var last = (Taken: 0, Cpu: TimeSpan.Zero, At: Stopwatch.GetTimestamp());
+        return new Timer(_ =>
+        {
+            using var process = Process.GetCurrentProcess();
+            var now = (Taken: taken(), Cpu: process.TotalProcessorTime, At: Stopwatch.GetTimestamp());
+            var seconds = Stopwatch.GetElapsedTime(last.At, now.At).TotalSeconds;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {now.Taken,7:N0} taken, {(now.Taken - last.Taken) / seconds,6:N0}/s, CPU {(now.Cpu - last.Cpu).TotalSeconds / seconds:0.00} cores, pool {ThreadPool.ThreadCount} threads, {ThreadPool.PendingWorkItemCount} queued, gen2 {GC.CollectionCount(2)}"));
+            last = now;
+        }, null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
 
     private static (long Heap, long Process) Memory()
