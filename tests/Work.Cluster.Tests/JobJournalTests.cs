@@ -181,7 +181,7 @@ public sealed class JobJournalTests : IDisposable
         // first: exactly one of them wins, and the other 49 jobs' writes succeed whichever batch they shared.
         var writes = opened.Select((records, i) => WriteMainAsync(records, mains[i], readyTail: i + 100)).ToList();
         var conflict = WriteMainAsync(loser, loserMain, readyTail: -1);
-        var outcomes = await Task.WhenAll(writes.Append(conflict).Select(SettleAsync));
+        var outcomes = await Task.WhenAll(writes.Append(conflict).Select(write => Record.ExceptionAsync(() => write)));
 
         Assert.All(outcomes[1..50], outcome => Assert.Null(outcome));
         var (first, stale) = (outcomes[0], outcomes[50]);
@@ -231,19 +231,6 @@ public sealed class JobJournalTests : IDisposable
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<Exception?> SettleAsync(Task write)
-    {
-        try
-        {
-            await write;
-            return null;
-        }
-        catch (Exception failure)
-        {
-            return failure;
-        }
     }
 
     private async Task<long> RowsAsync(GrainId job)
