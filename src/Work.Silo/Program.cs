@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Work.Cluster;
@@ -132,6 +133,8 @@ builder.UseOrleans(orleans =>
             .UseHealth();
     });
 });
+// The host's stop covers the drain of what runs here (Work:Cluster:DrainTimeout) and the rest of the silo's stop.
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromTicks(Math.Max(o.ShutdownTimeout.Ticks, (cluster.DrainTimeout + SiloHostOptions.StopAfterDrain).Ticks)));
 builder.Services.AddSingleton<IReadOnlyList<ConfiguredJob>>(jobs);
 builder.Services.AddHostedService<ConfiguredJobs>();
 if (http.Enabled)
@@ -154,5 +157,15 @@ if (http.Enabled)
     app.MapOrleansDashboard("/orleans").RequireAuthorization(WorkAuthorization.Read);
 }
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (OptionsValidationException ex)
+{
+    // Options a library validates as the host starts.
+    Console.Error.WriteLine("The silo cannot start: " + string.Join(" ", ex.Failures));
+    return 2;
+}
+
 return 0;

@@ -33,6 +33,13 @@ public sealed class SiloHostOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "Work:Silo";
 
+    /// <summary>
+    /// How long the host's stop allows beyond <c>Work:Cluster:DrainTimeout</c> for the rest of the silo's stop (its
+    /// grains writing their state, leaving the cluster): the silo raises the host's shutdown timeout to the sum when it
+    /// is shorter.
+    /// </summary>
+    public static readonly TimeSpan StopAfterDrain = TimeSpan.FromSeconds(15);
+
     /// <summary>The name of the connection string (<c>ConnectionStrings:Work</c>) for PostgreSQL.</summary>
     public const string ConnectionStringName = "Work";
 

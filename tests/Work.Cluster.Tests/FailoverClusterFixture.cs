@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -26,9 +27,10 @@ public sealed class FailoverCluster : IAsyncDisposable
 
     /// <summary>
     /// Starts the cluster. With <paramref name="knownGrainsOnly"/> a silo places grains only on silos whose grain
-    /// lists it has fetched, as in production, not on every active silo as test clusters do by default.
+    /// lists it has fetched, as in production, not on every active silo as test clusters do by default. A silo that
+    /// stops gracefully waits up to <paramref name="drainTimeout"/> for its executions (15 s by default).
     /// </summary>
-    public static async Task<FailoverCluster> StartAsync(int silos = 3, bool knownGrainsOnly = false)
+    public static async Task<FailoverCluster> StartAsync(int silos = 3, bool knownGrainsOnly = false, TimeSpan? drainTimeout = null)
     {
         var builder = new TestClusterBuilder((short)silos);
         var serviceId = "work-failover-" + Guid.NewGuid().ToString("N")[..8];
@@ -36,6 +38,7 @@ public sealed class FailoverCluster : IAsyncDisposable
         builder.Options.ConfigureFileLogging = false;
         builder.Options.AssumeHomogenousSilosForTesting = !knownGrainsOnly;
         builder.Properties["StoreKey"] = serviceId;
+        builder.Properties["DrainTimeout"] = (drainTimeout ?? new WorkClusterOptions().DrainTimeout).ToString("c", CultureInfo.InvariantCulture);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         s_stores[serviceId] = (new(), new SharedReminderTable());
@@ -45,6 +48,10 @@ public sealed class FailoverCluster : IAsyncDisposable
     }
 
     public IConcurrentJobGrain Job(string name) => Grains.GetGrain<IConcurrentJobGrain>(name);
+
+    /// <summary>The drain of an in-process silo, which tells when the silo's stop has begun to drain it.</summary>
+    internal static ExecutorDrain Drain(SiloHandle silo) =>
+        ((InProcessSiloHandle)silo).SiloHost.Services.GetRequiredService<ExecutorDrain>();
 
     public async ValueTask DisposeAsync()
     {
@@ -77,6 +84,7 @@ public sealed class FailoverCluster : IAsyncDisposable
 
                 // Timed runs reach their executors up to a second early, so tests see them wait there.
                 o.EarlyHandOver = TimeSpan.FromSeconds(1);
+                o.DrainTimeout = TimeSpan.Parse(silo.Configuration["DrainTimeout"]!, CultureInfo.InvariantCulture);
             });
             silo.AddActivityPropagation();
             silo.AddWork(work => work.AddSampleHandlers().AddHandler(Probe.Handler, Probe.HandleAsync));

@@ -16,8 +16,12 @@ internal static class Probe
 
     public static Board NewBoard() => s_boards.GetOrAdd(Guid.NewGuid().ToString("N"), id => new Board(id));
 
-    public static JobArgs Args(Board board, int ms = 0, int? status = null, bool fail = false, bool ignoreCancel = false) =>
-        JobArgs.From(new { run = board.Id, ms, status, fail, ignoreCancel });
+    /// <summary>
+    /// The probe's arguments: it runs for <paramref name="ms"/>, or, for its first <paramref name="held"/> attempts, until
+    /// the board's gate opens (or its token is cancelled); then it fails or sets <paramref name="status"/>.
+    /// </summary>
+    public static JobArgs Args(Board board, int ms = 0, int? status = null, bool fail = false, bool ignoreCancel = false, int held = 0) =>
+        JobArgs.From(new { run = board.Id, ms, status, fail, ignoreCancel, held });
 
     public static async Task HandleAsync(JobContext context)
     {
@@ -26,7 +30,19 @@ internal static class Probe
         try
         {
             var ms = context.Args.GetOrDefault("ms", 0);
-            if (ms > 0)
+            if (context.Attempt <= context.Args.GetOrDefault("held", 0))
+            {
+                try
+                {
+                    await board.Gate.Task.WaitAsync(context.CancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref board.Cancelled);
+                    throw;
+                }
+            }
+            else if (ms > 0)
             {
                 await Task.Delay(ms, context.Args.GetOrDefault("ignoreCancel", false) ? CancellationToken.None : context.CancellationToken);
             }
@@ -59,6 +75,12 @@ internal static class Probe
         public Channel<ProbeStart> Starts { get; } = Channel.CreateUnbounded<ProbeStart>();
 
         public int Finished;
+
+        /// <summary>Held runs whose tokens were cancelled while they waited for the gate.</summary>
+        public int Cancelled;
+
+        /// <summary>Held runs wait for it (<see cref="Args"/>).</summary>
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public int MaxConcurrent => Volatile.Read(ref _max);
 

@@ -14,6 +14,7 @@ public sealed class SiloConfigurationTests
         { $"Work__Jobs__{new string('j', 201)}__Handler", "echo", $"The job name '{new string('j', 201)}' under Work:Jobs must have at most 200 characters; it has 201." },
         { "Work__Jobs__tick__Every", "00:00:00.0000001", "Work:Jobs:tick: Every.Interval must be at least" },
         { "Work__Cluster__MinInterval", "00:00:00", "Work:Cluster:MinInterval must be positive" },
+        { "Work__Cluster__DrainTimeout", "-00:00:01", "Work:Cluster:DrainTimeout must be between zero and one hour; it is -00:00:01." },
         { "Work__Tls__Enabled", "true", "Work:Tls:CertificatePath must name this side's certificate" },
         { "Work__Silo__Queues", "default,,gpu", "Work:Silo:Queues must list queue names (or * for every queue), separated by commas; '' is not one." },
         { "Work__Jobs__nightly__Cron", "0 0 25 * * *", "Work:Jobs:nightly: Every.Cron '0 0 25 * * *' is not a valid cron expression" },
@@ -33,6 +34,19 @@ public sealed class SiloConfigurationTests
 
         Assert.Equal(2, await silo.ExitCodeAsync());
         Assert.Contains(message, silo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ADrainLongerThanTheHostsDefaultStopRaisesTheStopAndTheSiloStarts()
+    {
+        var ports = SiloProcess.FreePorts(2);
+        await using var silo = SiloProcess.Start(ports[0], ports[1], new Dictionary<string, string>
+        {
+            ["Work__Silo__Storage"] = "memory",
+            ["Work__Cluster__DrainTimeout"] = "00:00:40",
+        });
+
+        await silo.ReadyAsync();
     }
 
     [Fact]

@@ -8,9 +8,12 @@ namespace Work.Grains;
 [Alias("work.IJobExecutorGrain")]
 internal interface IJobExecutorGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the executions and returns at once. An order already running here is not started twice.</summary>
+    /// <summary>
+    /// Starts the executions and returns at once. An order already running here is not started twice. Returns false,
+    /// taking none of them, when the silo is stopping (<see cref="Hosting.ExecutorDrain"/>): the job sends them elsewhere.
+    /// </summary>
     [Alias("Execute")]
-    Task ExecuteAsync(IReadOnlyList<ExecutionOrder> orders);
+    Task<bool> ExecuteAsync(IReadOnlyList<ExecutionOrder> orders);
 
     /// <summary>Reported attempts of the job <paramref name="jobName"/> that it recorded durably: no more renewing or reporting them.</summary>
     [Alias("Confirm")]

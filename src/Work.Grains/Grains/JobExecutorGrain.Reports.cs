@@ -117,6 +117,8 @@ internal sealed partial class JobExecutorGrain
                 unconfirmed.Answered = true;
             }
         }
+
+        NoteIfIdle();
     }
 
     // Drops the queues of jobs that reported nothing since the last sweep, so a silo that ran many jobs once (100,000
@@ -151,6 +153,7 @@ internal sealed partial class JobExecutorGrain
                 if (_unreported.TryRemove(key, out _))
                 {
                     LogNeverConfirmed(_logger, unconfirmed.Order.JobName, unconfirmed.Order.ExecutionId, unconfirmed.Order.Attempt);
+                    NoteIfIdle();
                 }
             }
             else if (now - unconfirmed.Finished >= _options.LeaseRenewPeriod && unconfirmed.Answered)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Work.Hosting;
 using Work.Pipeline;
 using Work.Placement;
 
@@ -32,6 +33,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     // write).
     private readonly ConcurrentDictionary<(string ExecutionId, int Attempt), Unconfirmed> _unreported = new();
     private readonly ExecutionEngine _engine;
+    private readonly ExecutorDrain _drain;
     private readonly WorkClusterOptions _options;
     private readonly TimeProvider _time;
     private readonly Scheduling.PreciseWakeUps _wakeUps;
@@ -43,6 +45,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     public JobExecutorGrain(
         ExecutionEngine engine,
+        ExecutorDrain drain,
         IGrainFactory grains,
         IOptions<WorkClusterOptions> options,
         TimeProvider time,
@@ -52,6 +55,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         _wakeUps = wakeUps;
         _grains = grains;
         _engine = engine;
+        _drain = drain;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -59,6 +63,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _stopping = _drain.Join(this);
         this.RegisterGrainTimer(
             static (grain, _) => grain.RenewAsync(),
             this,
@@ -66,28 +71,37 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         return Task.CompletedTask;
     }
 
-    public Task ExecuteAsync(IReadOnlyList<ExecutionOrder> orders)
+    public Task<bool> ExecuteAsync(IReadOnlyList<ExecutionOrder> orders)
     {
         ArgumentNullException.ThrowIfNull(orders);
 
         // Orders to start count first: a queued order in the same call waits for them instead of going back.
         List<(Running Running, JobLane Lane)>? starts = null;
-        foreach (var order in orders)
-        {
-            if (!order.Queued && Admit(order) is { } running)
-            {
-                (starts ??= []).Add((running, StartOn(order.JobName)));
-            }
-        }
-
         List<ExecutionOrder>? returned = null;
-        foreach (var order in orders)
+        lock (_gate)
         {
-            if (order.Queued && Admit(order) is { } running && !(_lanes.TryGetValue(order.JobName, out var lane) && lane.TryQueue(running)))
+            if (_stopping)
             {
-                // None of the job's runs is running here: no slot will come to it.
-                Forget(running);
-                (returned ??= []).Add(order);
+                // The silo is stopping: the job sends them elsewhere.
+                return s_refused;
+            }
+
+            foreach (var order in orders)
+            {
+                if (!order.Queued && Admit(order) is { } running)
+                {
+                    (starts ??= []).Add((running, StartOn(order.JobName)));
+                }
+            }
+
+            foreach (var order in orders)
+            {
+                if (order.Queued && Admit(order) is { } running && !(_lanes.TryGetValue(order.JobName, out var lane) && lane.TryQueue(running)))
+                {
+                    // None of the job's runs is running here: no slot will come to it.
+                    Forget(running);
+                    (returned ??= []).Add(order);
+                }
             }
         }
 
@@ -101,7 +115,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             _ = ReturnAsync(group.Key, group.ToList());
         }
 
-        return Task.CompletedTask;
+        return s_taken;
     }
 
     public Task RecallAsync(string jobName)
@@ -123,13 +137,16 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             _unreported.TryRemove(Key(attempt.ExecutionId, attempt.Attempt), out _);
         }
 
+        NoteIfIdle();
         return Task.CompletedTask;
     }
 
     public Task<ServedQueues> QueuesAsync()
     {
         LeaveIfMisplaced();
-        return Task.FromResult(new ServedQueues(_engine.SiloName, [.. _options.Queues]));
+
+        // A stopping silo serves nothing from now on.
+        return Task.FromResult(new ServedQueues(_engine.SiloName, _stopping ? [] : [.. _options.Queues]));
     }
 
     public Task<IReadOnlyList<ExecutionAttempt>> HeldAsync(string jobName, IReadOnlyList<ExecutionAttempt> attempts)
@@ -205,6 +222,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
     {
         _running.TryRemove(Key(running.Order.ExecutionId, running.Order.Attempt), out _);
         running.Cancellation.Dispose();
+        NoteIfIdle();
     }
 
     // The lane of a job with one more run running in it; a lane that closed meanwhile (its last run ended) is replaced.
@@ -284,6 +302,13 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             {
                 // Many runs started at one due time: the runs yet to start go before the reports of those that ended.
                 await Task.Yield();
+            }
+
+            if (_abandoned)
+            {
+                // The silo stopped before this run ended: left to its lease, it counts as lost and runs again elsewhere.
+                ForgetAbandoned(current, lane);
+                return;
             }
 
             var next = lane.Next(_lanes);

@@ -80,6 +80,15 @@ public sealed class WorkClusterOptions
     public TimeSpan EarlyHandOver { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
+    /// When the silo stops gracefully, how long it waits for the executions running on it to finish and their jobs to
+    /// record them, before its grains leave; 15 s by default, zero not to wait. It takes no new executions meanwhile
+    /// (they go to other silos) and gives back those queued on it. Executions still running then are signalled to
+    /// cancel and run again elsewhere once their leases run out. Keep it below the host's <c>HostOptions.ShutdownTimeout</c>
+    /// (30 s by default), which also bounds the rest of the silo's stop; this is checked at start.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// The queues this silo serves: a job's executions go only to live silos serving its <c>Job.Queue</c>. <c>*</c>
     /// (the default) serves every queue. The silo host sets it from <c>Work:Silo:Queues</c>.
     /// </summary>
@@ -159,6 +168,11 @@ public sealed class WorkClusterOptions
         else if (Queues.FirstOrDefault(q => string.IsNullOrWhiteSpace(q) || q.Trim() != q) is { } bad)
         {
             failures.Add($"{SectionName}:{nameof(Queues)} must hold queue names without surrounding spaces; '{bad}' is not one.");
+        }
+
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{SectionName}:{nameof(DrainTimeout)} must be between zero and one hour; it is {DrainTimeout}.");
         }
 
         if (ReminderPeriod > TimeSpan.FromDays(1))

@@ -33,6 +33,8 @@ public static class WorkSiloBuilderExtensions
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static services => services.GetRequiredService<SleepingJobs>());
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, JobWakeUp>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, PredecessorEviction>();
+        services.AddSingleton<ExecutorDrain>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(static services => services.GetRequiredService<ExecutorDrain>());
         services.AddPlacementDirector<SiloPinnedPlacementStrategy, SiloPinnedPlacementDirector>();
         builder.AddIncomingGrainCallFilter<WorkGrainCallFilter>();
         services.AddHealthChecks()
@@ -43,6 +45,7 @@ public static class WorkSiloBuilderExtensions
                 sp.GetService<IConfiguration>()?.GetSection(WorkClusterOptions.SectionName).Bind(options))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkClusterOptions>>(new ListedFailuresValidator<WorkClusterOptions>(o => o.Validate())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkClusterOptions>, DrainWithinShutdown>());
         return builder;
     }
 }

@@ -17,6 +17,7 @@ internal sealed class SiloQueues(string localSilo, IReadOnlyCollection<string> l
     private readonly Dictionary<string, DateTimeOffset> _firstAsked = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _askAgainAt = new(StringComparer.Ordinal);
     private readonly HashSet<string> _asking = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _stopping = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The silos of <paramref name="live"/> that serve <paramref name="queue"/>; those whose queues are not known yet
@@ -68,6 +69,12 @@ internal sealed class SiloQueues(string localSilo, IReadOnlyCollection<string> l
     public void Learned(string silo, IReadOnlyCollection<string>? queues, DateTimeOffset now)
     {
         _asking.Remove(silo);
+        if (_stopping.Contains(silo))
+        {
+            // An answer given before it began to stop.
+            return;
+        }
+
         if (queues is null)
         {
             _askAgainAt[silo] = now + HoldFor;
@@ -75,6 +82,18 @@ internal sealed class SiloQueues(string localSilo, IReadOnlyCollection<string> l
         }
 
         _known[silo] = queues;
+        _firstAsked.Remove(silo);
+        _askAgainAt.Remove(silo);
+    }
+
+    /// <summary>
+    /// <paramref name="silo"/> is stopping (its executor refused runs): it serves no queue from now on, whatever it
+    /// answered before. A silo that stops does not come back under the same address and generation.
+    /// </summary>
+    public void Stopping(string silo)
+    {
+        _stopping.Add(silo);
+        _known[silo] = [];
         _firstAsked.Remove(silo);
         _askAgainAt.Remove(silo);
     }

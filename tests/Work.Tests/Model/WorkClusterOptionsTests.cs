@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Work.Grains;
+using Work.Hosting;
 
 namespace Work.Tests.Model;
 
@@ -37,4 +40,33 @@ public sealed class WorkClusterOptionsTests
     [InlineData(86_400)]
     public void AnIdleDeactivationOfZeroOrInItsRangeIsValid(int seconds) =>
         Assert.Empty(new WorkClusterOptions { IdleDeactivation = TimeSpan.FromSeconds(seconds) }.Validate());
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(3_601)]
+    public void ADrainTimeoutOutsideItsRangeIsNamed(int seconds)
+    {
+        var failure = Assert.Single(new WorkClusterOptions { DrainTimeout = TimeSpan.FromSeconds(seconds) }.Validate());
+
+        Assert.StartsWith("Work:Cluster:DrainTimeout must be between zero and one hour", failure, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(15, 30, true)]
+    [InlineData(0, 5, true)]
+    [InlineData(30, 30, false)]
+    [InlineData(40, 30, false)]
+    public void ADrainTimeoutMustEndBeforeTheHostsStopDoes(int drain, int shutdown, bool valid)
+    {
+        var host = Options.Create(new HostOptions { ShutdownTimeout = TimeSpan.FromSeconds(shutdown) });
+        var result = new DrainWithinShutdown(host).Validate(null, new WorkClusterOptions { DrainTimeout = TimeSpan.FromSeconds(drain) });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+        {
+            Assert.Equal(
+                $"Work:Cluster:DrainTimeout must be below the host's ShutdownTimeout ({TimeSpan.FromSeconds(shutdown)}), which also bounds the rest of the silo's stop; it is {TimeSpan.FromSeconds(drain)}.",
+                result.FailureMessage);
+        }
+    }
 }

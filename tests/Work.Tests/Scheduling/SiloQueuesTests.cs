@@ -60,4 +60,24 @@ public sealed class SiloQueuesTests
             Assert.Null(hold);
         }
     }
+
+    [Fact]
+    public void ASiloThatIsStoppingServesNothingFromThenOnWhateverItAnsweredBefore()
+    {
+        var queues = new SiloQueues("local", ["*"]);
+        string[] live = ["local", "a", "b"];
+        var now = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        queues.Serving(live, "default", now);
+        queues.Learned("a", ["*"], now);
+
+        // "b" refuses runs while its question is on its way; its answer, given before it began to stop, comes after.
+        queues.Stopping("b");
+        queues.Learned("b", ["*"], now);
+        queues.Stopping("local");
+
+        var (serving, toAsk, hold) = queues.Serving(live, "default", now.AddSeconds(5));
+        Assert.Equal(["a"], serving);
+        Assert.Empty(toAsk);
+        Assert.Null(hold);
+    }
 }
