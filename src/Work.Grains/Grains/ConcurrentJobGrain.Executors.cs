@@ -92,6 +92,12 @@ internal sealed partial class ConcurrentJobGrain
     // those are asked, and the job pumps when they answer.
     private (List<string> Serving, DateTimeOffset? HoldUntil) ServingSilos(JobScheduler scheduler)
     {
+        if (_drain.IsStopping)
+        {
+            // This silo is stopping: its executor takes no more runs, and may have left already.
+            _queues.Stopping(_engine.SiloName);
+        }
+
         var queue = scheduler.IsDefined ? scheduler.Definition.Job.Queue : Job.DefaultQueue;
         var (serving, toAsk, hold) = _queues.Serving(_roster.ActiveSilos(), queue, _time.GetUtcNow());
         foreach (var silo in toAsk)

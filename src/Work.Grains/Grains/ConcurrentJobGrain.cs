@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using Work.Cluster;
 using Work.Diagnostics;
+using Work.Hosting;
 using Work.Scheduling;
 
 namespace Work.Grains;
@@ -65,6 +66,7 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
 
     // Accepts that arrive together share one pump: one dispatch per executor and one write for all of them.
     private readonly SharedTurn _acceptPump;
+    private readonly ExecutorDrain _drain;
 
     public ConcurrentJobGrain(
         TimeProvider time,
@@ -72,9 +74,11 @@ internal sealed partial class ConcurrentJobGrain : Grain, IConcurrentJobGrain, I
         ExecutionEngine engine,
         PreciseWakeUps wakeUps,
         SleepingJobs sleepers,
+        ExecutorDrain drain,
         IOptions<WorkClusterOptions> options,
         ILogger<ConcurrentJobGrain> logger)
     {
+        _drain = drain;
         _time = time;
         _engine = engine;
         _wakeUps = wakeUps;

@@ -22,6 +22,9 @@ internal sealed partial class ExecutorDrain(
     private readonly TaskCompletionSource _draining = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _stopping;
 
+    /// <summary>True once the silo began to stop: its executors take no more runs.</summary>
+    public bool IsStopping => Volatile.Read(ref _stopping);
+
     /// <summary>Completes once the silo's executors took their last order and gave their queued runs back.</summary>
     public Task Draining => _draining.Task;
 
