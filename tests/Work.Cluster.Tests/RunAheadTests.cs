@@ -73,4 +73,31 @@ public sealed class RunAheadTests(ClusterFixture fixture)
         Assert.Equal(1, board.MaxConcurrent);
         Assert.Equal(8, board.Finished);
     }
+
+    [Fact]
+    public async Task ARunIsReportedWhileTheRunThatTookItsSlotStillRuns()
+    {
+        var first = Probe.NewBoard();
+        var second = Probe.NewBoard();
+        var job = fixture.Job(ClusterFixture.NewJobName("ahead-report"));
+        await job.DefineProbeAsync(first, maxWorkers: 1);
+        await job.StartAsync();
+        var ended = await job.EnqueueAsync(Probe.Args(first, held: 1));
+        await first.NextStartAsync();
+
+        // The slot is taken: the second waits on the executor running the first, and takes its slot as it ends.
+        var next = await job.EnqueueAsync(Probe.Args(second, held: 1));
+        var info = await job.GetInfoAsync();
+        Assert.Equal((0, 1), (info.Pending, info.RunningWorkers));
+        first.Gate.SetResult();
+        await second.NextStartAsync();
+
+        // The report of the first waits a little for those of the runs behind it, not for them to end.
+        // (Held back for good, it would be given up on, and the first would run again as its second attempt.)
+        var done = await job.WaitFinishedAsync(ended);
+        Assert.Equal((JobStatus.Success, 1), (done.Status, done.Attempt));
+        Assert.Equal(1, second.Running);
+        second.Gate.SetResult();
+        Assert.Equal(JobStatus.Success, (await job.WaitFinishedAsync(next)).Status);
+    }
 }

@@ -42,11 +42,15 @@ internal sealed partial class JobExecutorGrain
     }
 
     // Reports to one job go in batches, a few on their way at once: what finishes while they are on their way goes in
-    // the next. A job answers a report once it counts, and confirms it once it is durable.
-    private void QueueReport(string jobName, ExecutionReport report)
+    // the next. A job answers a report once it counts, and confirms it once it is durable. The report of a run whose
+    // slot a queued run took (more: many short runs in a row, such as runs due at once) waits a little for the reports
+    // of the runs behind it, up to DeferredReports of them or s_reportDeferral (5 ms), so the job's work on them does not take
+    // the cores those runs are starting on, and they go in one batch.
+    private void QueueReport(string jobName, ExecutionReport report, bool more = false)
     {
         ReportQueue queue;
         bool flush;
+        var later = false;
         while (true)
         {
             queue = _reports.GetOrAdd(jobName, static (name, grains) => new ReportQueue(grains.GetGrain<IJobReportGrain>(name)), _grains);
@@ -60,10 +64,14 @@ internal sealed partial class JobExecutorGrain
 
                 queue.Used = true;
                 queue.Buffer.Add(report);
-                flush = queue.Sending < MaxReportsInFlight;
+                flush = queue.Sending < MaxReportsInFlight && (!more || queue.Buffer.Count >= DeferredReports);
                 if (flush)
                 {
                     queue.Sending++;
+                }
+                else if (more && !queue.FlushAhead)
+                {
+                    queue.FlushAhead = later = true;
                 }
 
                 break;
@@ -74,6 +82,29 @@ internal sealed partial class JobExecutorGrain
         {
             _ = FlushAsync(jobName, queue);
         }
+        else if (later)
+        {
+            _ = FlushLaterAsync(jobName, queue);
+        }
+    }
+
+    // Sends what waited for the runs behind it once s_reportDeferral has passed, unless a flush took it meanwhile.
+    private async Task FlushLaterAsync(string jobName, ReportQueue queue)
+    {
+        await Task.Delay(s_reportDeferral, _time);
+        lock (queue.Lock)
+        {
+            queue.FlushAhead = false;
+            if (queue.Buffer.Count == 0 || queue.Sending >= MaxReportsInFlight)
+            {
+                // Sent already, or a flush on its way takes it.
+                return;
+            }
+
+            queue.Sending++;
+        }
+
+        await FlushAsync(jobName, queue);
     }
 
     private async Task FlushAsync(string jobName, ReportQueue queue)
@@ -129,7 +160,7 @@ internal sealed partial class JobExecutorGrain
         {
             lock (queue.Lock)
             {
-                if (queue.Used || queue.Sending > 0 || queue.Buffer.Count > 0)
+                if (queue.Used || queue.Sending > 0 || queue.Buffer.Count > 0 || queue.FlushAhead)
                 {
                     queue.Used = false;
                     continue;
@@ -190,6 +221,9 @@ internal sealed partial class JobExecutorGrain
         public Lock Lock { get; } = new();
 
         public List<ExecutionReport> Buffer { get; set; } = [];
+
+        /// <summary>A flush is due after s_reportDeferral for reports that wait for the runs behind them.</summary>
+        public bool FlushAhead { get; set; }
 
         /// <summary>Report calls on their way.</summary>
         public int Sending { get; set; }

@@ -19,6 +19,9 @@ namespace Work.Grains;
 internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 {
     private const int MaxReportsInFlight = 4;
+    private const int DeferredReports = 1_024;
+
+    private static readonly TimeSpan s_reportDeferral = TimeSpan.FromMilliseconds(5);
 
     private static readonly TimeSpan[] s_reportBackoff =
         [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
@@ -320,7 +323,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
             _unreported[key] = new Unconfirmed(order, report, _time.GetUtcNow());
             _running.TryRemove(key, out _);
             current.Cancellation.Dispose();
-            QueueReport(order.JobName, report);
+            QueueReport(order.JobName, report, more: next is not null);
             current = next;
         }
     }

@@ -19,6 +19,7 @@ internal static partial class EndToEndRun
     private const int Calls = 100_000;
     private const int Outstanding = 1_000;
     private const int WarmUpRounds = 4;
+    private const int DueWarmUpRounds = 6;
     private const int MeasuredRounds = 5;
     private const string ThroughputJob = "bench-throughput";
 
@@ -88,10 +89,19 @@ internal static partial class EndToEndRun
 
         if (args.Contains("--cap"))
         {
-            // Unmeasured first, so the JIT and the first activations are not in the figures; --rounds N measures each
-            // width N times, taking turns, and gives the medians.
+            // The first rounds in the process are reported apart (cold: the JIT compiles and then recompiles the hot
+            // paths with what it learned over the first several rounds); then DueWarmUpRounds in all of each
+            // width; then --rounds N measures each width N times, taking turns, and gives the medians.
             var rounds = int.Parse(args.SkipWhile(a => a != "--rounds").Skip(1).FirstOrDefault() ?? "1", CultureInfo.InvariantCulture);
-            await DueAtOnceAsync(grains, 16, report: false);
+            var cold = (Narrow: await DueAtOnceAsync(grains, 16, report: false), Wide: await DueAtOnceAsync(grains, 1_000, report: false));
+            Report("6. cold: first round, MaxWorkers 16", $"p99 {cold.Narrow.P99:0.00} ms, first {cold.Narrow.First:0.00} ms", $"SemaphoreSlim(16) p99 {cold.Narrow.BaselineP99:0.00} ms");
+            Report("   cold: first round, MaxWorkers 1000", $"p99 {cold.Wide.P99:0.00} ms, first {cold.Wide.First:0.00} ms", $"SemaphoreSlim(1000) p99 {cold.Wide.BaselineP99:0.00} ms");
+            for (var round = 1; round < DueWarmUpRounds; round++)
+            {
+                await DueAtOnceAsync(grains, 16, report: false);
+                await DueAtOnceAsync(grains, 1_000, report: false);
+            }
+
             var narrow = new List<DueAtOnce>();
             var wide = new List<DueAtOnce>();
             for (var round = 0; round < rounds; round++)
@@ -274,6 +284,12 @@ internal static partial class EndToEndRun
         await ran;
         var done = await Task.WhenAll(ids.Select(id => WaitAsync(job, id)));
         var lateness = Percentiles.Of(done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).ToList());
+        if (Environment.GetEnvironmentVariable("WORK_BENCH_DEBUG") is not null)
+        {
+            var sorted = done.Select(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds).Order().ToList();
+            var gaps = sorted.Zip(sorted.Skip(1), (a, b) => b - a).Select((g, i) => (g, i)).OrderByDescending(x => x.g).Take(3);
+            Console.WriteLine($"MW{maxWorkers}: " + string.Join(" ", new[] { 0, 100, 250, 500, 750, 900, 990, 999 }.Select(i => sorted[i].ToString("0.00", CultureInfo.InvariantCulture))) + " gaps " + string.Join(" ", gaps.Select(x => $"{x.g:0.00}@{x.i}")) + " workers " + string.Join(",", done.GroupBy(e => e.Worker).Select(g => g.Count())));
+        }
 
         var baseline = await SemaphoreBaselineAsync(Count, maxWorkers);
         var result = new DueAtOnce(lateness.P99, done.Min(e => (e.StartedAt - e.ScheduledAt).TotalMilliseconds), baseline.P99, lateness.Early);
