@@ -49,6 +49,38 @@ public sealed class DrainTests
     }
 
     [Fact]
+    public async Task RunsSentToASiloThatIsStoppingComeBackAndRunElsewhere()
+    {
+        // Two silos, and a job that lives on the one that stays: it learns that the other stops from its executor.
+        await using var cluster = await FailoverCluster.StartAsync(2);
+        var board = Probe.NewBoard();
+        var victim = cluster.Cluster.SecondarySilos[0];
+        var victimName = victim.SiloAddress.ToParsableString();
+        IConcurrentJobGrain job;
+        do
+        {
+            job = cluster.Job(ClusterFixture.NewJobName("drain-refused"));
+            await job.DefineProbeAsync(board, maxWorkers: 2);
+        }
+        while ((await job.GetInfoAsync()).Silo == victimName);
+
+        await job.StartAsync();
+        var (held, _) = await HoldBothSlotsAsync(cluster, job, board);
+        var stopping = cluster.Cluster.StopSiloAsync(victim);
+        await FailoverCluster.Drain(victim).Draining.WaitAsync(ClusterFixture.SafetyBound);
+
+        // Sent ahead to both executors that hold a slot: the stopping one refuses its share and gives it back.
+        var later = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => job.EnqueueAsync(Probe.Args(board))));
+        board.Gate.SetResult();
+        await stopping;
+
+        var done = await Task.WhenAll(held.Concat(later).Select(job.WaitFinishedAsync));
+        Assert.All(done, e => Assert.Equal((JobStatus.Success, 1), (e.Status, e.Attempt)));
+        Assert.Equal(6, board.Started.Count);
+        Assert.All(done.Where(e => later.Contains(e.ExecutionId)), e => Assert.NotEqual(victimName, e.Worker));
+    }
+
+    [Fact]
     public async Task ARunStillGoingAtTheDrainsDeadlineIsCancelledAndRunsAgainElsewhere()
     {
         await using var cluster = await FailoverCluster.StartAsync(3, drainTimeout: TimeSpan.FromMilliseconds(500));

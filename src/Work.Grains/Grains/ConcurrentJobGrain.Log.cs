@@ -13,7 +13,7 @@ internal sealed partial class ConcurrentJobGrain
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Job {Job} could not hand {Count} executions to {Executor}; they will be dispatched again")]
     private static partial void LogDispatchFailed(ILogger logger, Exception error, string job, int count, string executor);
 
-    [LoggerMessage(EventId = 2024, Level = LogLevel.Information, Message = "Job {Job} takes {Count} executions back from {Executor}, which is stopping, for silos that are not")]
+    [LoggerMessage(EventId = 2024, Level = LogLevel.Information, Message = "Job {Job} could not hand {Count} executions to {Executor}, which is stopping; they go to silos that are not")]
     private static partial void LogExecutorStopping(ILogger logger, string job, int count, string executor);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Job {Job} could not signal executions {ExecutionIds} on {Executor} to cancel")]

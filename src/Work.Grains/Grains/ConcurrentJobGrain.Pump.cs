@@ -213,30 +213,28 @@ internal sealed partial class ConcurrentJobGrain
         var orders = runs.ConvertAll(inFlight => ExecutionOrder.For(Name, job, inFlight));
         try
         {
-            if (await _roster.Executor(executor).ExecuteAsync(orders))
+            if (!await _roster.Executor(executor).ExecuteAsync(orders))
             {
-                return;
+                // The executor's silo is stopping: it serves nothing from now on. It gives back the runs it does not
+                // hold already, and they go to other silos.
+                LogExecutorStopping(_logger, Name, runs.Count, executor);
+                _queues.Stopping(executor);
             }
-
-            // The executor's silo is stopping: it serves nothing from now on, and the runs go to other silos.
-            LogExecutorStopping(_logger, Name, runs.Count, executor);
-            _queues.Stopping(executor);
         }
         catch (Exception ex)
         {
             // The executor's silo is going away: the runs go back to pending and are dispatched again.
             LogDispatchFailed(_logger, ex, Name, runs.Count, executor);
-        }
+            var finished = new List<JobExecution>();
+            foreach (var inFlight in runs)
+            {
+                scheduler.Undispatched(inFlight.Run, finished);
+            }
 
-        var finished = new List<JobExecution>();
-        foreach (var inFlight in runs)
-        {
-            scheduler.Undispatched(inFlight.Run, finished);
+            Completed(finished);
+            _commit.CommitSoon();
+            Rearm(scheduler);
         }
-
-        Completed(finished);
-        _commit.CommitSoon();
-        Rearm(scheduler);
     }
 
     private async Task RecallAsync(IReadOnlyList<string> executors)

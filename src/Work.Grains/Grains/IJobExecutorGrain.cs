@@ -9,8 +9,9 @@ namespace Work.Grains;
 internal interface IJobExecutorGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Starts the executions and returns at once. An order already running here is not started twice. Returns false,
-    /// taking none of them, when the silo is stopping (<see cref="Hosting.ExecutorDrain"/>): the job sends them elsewhere.
+    /// Starts the executions and returns at once. An order already running here is not started twice. Returns false
+    /// when the silo is stopping (<see cref="Hosting.ExecutorDrain"/>): it takes none of them, gives back those it does
+    /// not hold already (<see cref="IJobReportGrain.ReturnAsync"/>), and the job sends them elsewhere.
     /// </summary>
     [Alias("Execute")]
     Task<bool> ExecuteAsync(IReadOnlyList<ExecutionOrder> orders);

@@ -70,6 +70,22 @@ internal sealed partial class JobExecutorGrain
         }
     }
 
+    // Orders that came once the silo began to stop go back to their jobs, which send them elsewhere; one this executor
+    // holds already (a hand-over tried again after the first reached it) stays, so it does not run twice.
+    private void GiveBackUnheld(IReadOnlyList<ExecutionOrder> orders)
+    {
+        foreach (var job in orders.Where(o => !Holds(o)).GroupBy(o => o.JobName))
+        {
+            _ = ReturnAsync(job.Key, job.ToList());
+        }
+    }
+
+    private bool Holds(ExecutionOrder order)
+    {
+        var key = Key(order.ExecutionId, order.Attempt);
+        return _running.ContainsKey(key) || _unreported.ContainsKey(key);
+    }
+
     // Completes the drain's wait once nothing runs here and every finished attempt is confirmed.
     private void NoteIfIdle()
     {

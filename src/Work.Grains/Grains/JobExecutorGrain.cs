@@ -85,7 +85,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         {
             if (_stopping)
             {
-                // The silo is stopping: the job sends them elsewhere.
+                GiveBackUnheld(orders);
                 return s_refused;
             }
 
