@@ -14,15 +14,7 @@ public sealed class DrainTests
         var board = Probe.NewBoard();
         var victim = cluster.Cluster.SecondarySilos[0];
         var victimName = victim.SiloAddress.ToParsableString();
-        IConcurrentJobGrain job;
-        do
-        {
-            job = cluster.Job(ClusterFixture.NewJobName("drain"));
-            await job.DefineProbeAsync(board, maxWorkers: 2);
-        }
-        while ((await job.GetInfoAsync()).Silo != victimName);
-
-        await job.StartAsync();
+        var job = await StartedJobAsync(cluster, board, "drain", victimName, onVictim: true);
         var (held, _) = await HoldBothSlotsAsync(cluster, job, board);
 
         // Beyond the cap: they wait, some of them queued on the executor that is about to stop.
@@ -56,15 +48,7 @@ public sealed class DrainTests
         var board = Probe.NewBoard();
         var victim = cluster.Cluster.SecondarySilos[0];
         var victimName = victim.SiloAddress.ToParsableString();
-        IConcurrentJobGrain job;
-        do
-        {
-            job = cluster.Job(ClusterFixture.NewJobName("drain-refused"));
-            await job.DefineProbeAsync(board, maxWorkers: 2);
-        }
-        while ((await job.GetInfoAsync()).Silo == victimName);
-
-        await job.StartAsync();
+        var job = await StartedJobAsync(cluster, board, "drain-refused", victimName, onVictim: false);
         var (held, _) = await HoldBothSlotsAsync(cluster, job, board);
         var stopping = cluster.Cluster.StopSiloAsync(victim);
         await FailoverCluster.Drain(victim).Draining.WaitAsync(ClusterFixture.SafetyBound);
@@ -103,6 +87,21 @@ public sealed class DrainTests
         board.Gate.SetResult();
         var other = await job.WaitFinishedAsync(held.Single(id => id != onVictim));
         Assert.Equal((JobStatus.Success, 1), (other.Status, other.Attempt));
+    }
+
+    // A started probe job with two workers whose grain lives on the silo named victim, or on another one.
+    private static async Task<IConcurrentJobGrain> StartedJobAsync(FailoverCluster cluster, Probe.Board board, string name, string victim, bool onVictim)
+    {
+        IConcurrentJobGrain job;
+        do
+        {
+            job = cluster.Job(ClusterFixture.NewJobName(name));
+            await job.DefineProbeAsync(board, maxWorkers: 2);
+        }
+        while (((await job.GetInfoAsync()).Silo == victim) != onVictim);
+
+        await job.StartAsync();
+        return job;
     }
 
     // Two runs that wait for the board's gate, one on each of two silos; returns them and a silo other than the
