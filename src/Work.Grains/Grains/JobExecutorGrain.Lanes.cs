@@ -19,6 +19,19 @@ internal sealed partial class JobExecutorGrain
         /// <summary>True when it was started with other runs parked for the same due time.</summary>
         public bool StartedWithOthers { get; set; }
 
+        /// <summary>Signals its token, unless it ended meanwhile (and the token is gone).</summary>
+        public void SignalCancel()
+        {
+            try
+            {
+                Cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // It ended meanwhile.
+            }
+        }
+
         /// <summary>True the first time only: its loop starts once.</summary>
         public bool TryStart() => Interlocked.Exchange(ref _started, 1) == 0;
     }

@@ -36,16 +36,7 @@ internal sealed partial class JobExecutorGrain
             _stopping = true;
         }
 
-        var returns = new List<Task>();
-        foreach (var (jobName, lane) in _lanes)
-        {
-            if (lane.TakeWaiting() is { Count: > 0 } waiting)
-            {
-                waiting.ForEach(Forget);
-                returns.Add(ReturnAsync(jobName, waiting.ConvertAll(r => r.Order)));
-            }
-        }
-
+        var returns = _lanes.Select(l => ReturnWaitingAsync(l.Key, l.Value)).ToList();
         var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _idle = idle;
         NoteIfIdle();
@@ -59,14 +50,7 @@ internal sealed partial class JobExecutorGrain
         _abandoned = true;
         foreach (var running in _running.Values)
         {
-            try
-            {
-                running.Cancellation.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // It ended meanwhile.
-            }
+            running.SignalCancel();
         }
     }
 

@@ -123,10 +123,9 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
     public Task RecallAsync(string jobName)
     {
-        if (_lanes.TryGetValue(jobName, out var lane) && lane.TakeWaiting() is { Count: > 0 } waiting)
+        if (_lanes.TryGetValue(jobName, out var lane))
         {
-            waiting.ForEach(Forget);
-            _ = ReturnAsync(jobName, waiting.ConvertAll(r => r.Order));
+            _ = ReturnWaitingAsync(jobName, lane);
         }
 
         return Task.CompletedTask;
@@ -180,14 +179,7 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
 
         foreach (var running in found.Except(waiting))
         {
-            try
-            {
-                running.Cancellation.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // It ended meanwhile.
-            }
+            running.SignalCancel();
         }
 
         foreach (var job in waiting.GroupBy(r => r.Order.JobName))
@@ -219,6 +211,19 @@ internal sealed partial class JobExecutorGrain : Grain, IJobExecutorGrain
         }
 
         return running;
+    }
+
+    // Gives the runs waiting in a job's lane back to the job unstarted; completes once the job has them (or was given up on).
+    private Task ReturnWaitingAsync(string jobName, JobLane lane)
+    {
+        var waiting = lane.TakeWaiting();
+        if (waiting.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        waiting.ForEach(Forget);
+        return ReturnAsync(jobName, waiting.ConvertAll(r => r.Order));
     }
 
     private void Forget(Running running)

@@ -62,11 +62,12 @@ internal sealed partial class ExecutorDrain(
         var started = time.GetTimestamp();
         var drains = executors.ConvertAll(e => e.StopTakingAsync());
         _draining.TrySetResult();
-        var (running, unconfirmed) = Holding(executors);
         if (cancellationToken.IsCancellationRequested || executors.Count == 0)
         {
             return;
         }
+
+        var (running, unconfirmed) = Holding(executors);
 
         LogDraining(logger, running, unconfirmed);
         using var deadline = new CancellationTokenSource(options.Value.DrainTimeout, time);
